@@ -1,0 +1,109 @@
+// A cross-process lock file, so that only one opencode process refreshes the shared login at a time
+// (Kimi's refresh tokens may be single-use). kimi-cli does the same with flock on
+// ~/.kimi/credentials/kimi-code.lock (oauth.py:275-350) and, when the lock cannot be had, goes on
+// without it; so do we, after a bounded wait. Bun has no flock, so the lock is an exclusive create
+// (O_CREAT|O_EXCL) holding "pid host time"; a lock whose holder is dead (same host) or that is older
+// than staleMs is broken. Breaking is a rename to a unique name, so two breakers cannot both win.
+import { hostname } from "node:os";
+import { mkdir, open, readFile, rename, unlink, link } from "node:fs/promises";
+import { dirname } from "node:path";
+import { randomBytes } from "node:crypto";
+
+export interface LockOptions {
+  /** A lock older than this is stale whoever holds it. */
+  staleMs?: number;
+  /** Give up waiting after this long and run without the lock. */
+  waitMs?: number;
+  /** Poll interval while waiting (randomised ±50 %). */
+  pollMs?: number;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface LockResult<T> {
+  value: T;
+  /** False when the wait timed out and fn ran without the lock. */
+  locked: boolean;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function isStale(content: string, staleMs: number, now: number): boolean {
+  const [pidText, host, timeText] = content.trim().split(" ");
+  const time = Number(timeText);
+  if (!Number.isFinite(time)) return true; // unreadable: a crashed writer
+  if (now - time > staleMs) return true;
+  const pid = Number(pidText);
+  return host === hostname() && Number.isInteger(pid) && pid > 0 && !pidAlive(pid);
+}
+
+async function tryAcquire(path: string, stamp: string): Promise<boolean> {
+  try {
+    const handle = await open(path, "wx", 0o600);
+    try {
+      await handle.writeFile(stamp);
+    } finally {
+      await handle.close();
+    }
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw error;
+  }
+}
+
+/** Removes a stale lock; if someone replaced it meanwhile, puts theirs back. */
+async function breakIfStale(path: string, staleMs: number, now: number): Promise<void> {
+  let content: string;
+  try {
+    content = await readFile(path, "utf8");
+  } catch {
+    return; // gone already
+  }
+  if (!isStale(content, staleMs, now)) return;
+  const aside = `${path}.stale-${randomBytes(6).toString("hex")}`;
+  try {
+    await rename(path, aside);
+  } catch {
+    return; // another waiter broke it first
+  }
+  const moved = await readFile(aside, "utf8").catch(() => "");
+  if (moved !== content) await link(aside, path).catch(() => {}); // a fresh lock: restore unless taken
+  await unlink(aside).catch(() => {});
+}
+
+export async function withFileLock<T>(path: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<LockResult<T>> {
+  const staleMs = options.staleMs ?? 120_000;
+  const waitMs = options.waitMs ?? 60_000;
+  const pollMs = options.pollMs ?? 100;
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? defaultSleep;
+
+  await mkdir(dirname(path), { recursive: true });
+  const stamp = `${process.pid} ${hostname()} ${now()} ${randomBytes(4).toString("hex")}`;
+  const giveUpAt = now() + waitMs;
+  let locked = false;
+  while (!(locked = await tryAcquire(path, stamp))) {
+    if (now() >= giveUpAt) break;
+    await breakIfStale(path, staleMs, now());
+    await sleep(pollMs * (0.5 + Math.random()));
+  }
+  try {
+    return { value: await fn(), locked };
+  } finally {
+    if (locked) {
+      // Only remove our own lock (it may have been broken as stale and re-taken by another process).
+      const content = await readFile(path, "utf8").catch(() => "");
+      if (content === stamp) await unlink(path).catch(() => {});
+    }
+  }
+}
