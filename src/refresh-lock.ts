@@ -2,10 +2,10 @@
 // (Kimi's refresh tokens may be single-use). kimi-cli does the same with flock on
 // ~/.kimi/credentials/kimi-code.lock (oauth.py:275-350) and, when the lock cannot be had, goes on
 // without it; so do we, after a bounded wait. Bun has no flock, so the lock is an exclusive create
-// (O_CREAT|O_EXCL) holding "pid host time"; a lock whose holder is dead (same host) or that is older
+// (link(2) of a complete temp file) holding "pid host time"; a lock whose holder is dead (same host) or that is older
 // than staleMs is broken. Breaking is a rename to a unique name, so two breakers cannot both win.
 import { hostname } from "node:os";
-import { mkdir, open, readFile, rename, unlink, link } from "node:fs/promises";
+import { link, mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { randomBytes } from "node:crypto";
 
@@ -46,18 +46,18 @@ function isStale(content: string, staleMs: number, now: number): boolean {
   return host === hostname() && Number.isInteger(pid) && pid > 0 && !pidAlive(pid);
 }
 
+/** Publishes the stamp with link(2), which fails if the lock exists: the file never appears half-written. */
 async function tryAcquire(path: string, stamp: string): Promise<boolean> {
+  const temp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
+  await writeFile(temp, stamp, { mode: 0o600, flag: "wx" });
   try {
-    const handle = await open(path, "wx", 0o600);
-    try {
-      await handle.writeFile(stamp);
-    } finally {
-      await handle.close();
-    }
+    await link(temp, path);
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
     throw error;
+  } finally {
+    await unlink(temp).catch(() => {});
   }
 }
 
