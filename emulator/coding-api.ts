@@ -1,0 +1,217 @@
+// The coding API host (/coding/v1): /models, /usages, /chat/completions with bearer check, client
+// gate, membership, quota and model checks. Error bodies are OpenAI-style {error:{message,type}}.
+import { randomBytes } from "node:crypto";
+import type { ServerResponse } from "node:http";
+import { apiError, isObject, sendJson, sleep, tryJson, type ChatDecision, type RouteContext } from "./http.ts";
+import type { ModelSpec } from "./options.ts";
+import { estimateTokens } from "./prompt-cache.ts";
+import { usageBody, usagesBody } from "./quota.ts";
+import { completionObject, sseEvent, streamChunks, type ReplyPlan } from "./sse.ts";
+import { DEFAULT_REASONING_TEXT, DEFAULT_REPLY_TEXT, type ChatRequestView } from "./state.ts";
+
+export const API_PREFIX = "/coding/v1";
+
+/** landscape.md §5 / §8: the exact body Kimi answers to a client outside the allowlist. */
+export const GATE_MESSAGE =
+  "Kimi For Coding is currently only available for Coding Agents such as Kimi CLI, Claude Code, Roo Code, Kilo Code, etc.";
+
+/** Shape chosen by the emulator: kimi-cli shows 402 as "Membership expired" (kimi-cli-wire.md §8). */
+export const MEMBERSHIP_MESSAGE = "Your membership has expired. Please renew your Kimi Code plan to continue.";
+
+export async function handleApi(ctx: RouteContext): Promise<void> {
+  const { request, res } = ctx;
+  const route = `${request.method} ${request.path}`;
+  switch (route) {
+    case `GET ${API_PREFIX}/models`:
+      return models(ctx);
+    case `GET ${API_PREFIX}/usages`:
+      return usages(ctx);
+    case `POST ${API_PREFIX}/chat/completions`:
+      return chat(ctx);
+    default:
+      sendJson(res, 404, apiError(`${route} not found`, "resource_not_found_error"));
+  }
+}
+
+/** The bearer (access token or API key), or undefined after answering 401. */
+function authenticate(ctx: RouteContext): string | undefined {
+  const { state, request, res } = ctx;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? "");
+  const bearer = match?.[1];
+  if (bearer && state.options.apiKeys.includes(bearer)) return bearer;
+  const check = bearer ? state.tokens.checkAccess(bearer) : "unknown";
+  if (bearer && check === "valid") return bearer;
+  const message =
+    check === "expired" ? "The access token has expired." : bearer ? "Invalid Authentication" : "Missing bearer token.";
+  sendJson(res, 401, apiError(message, "invalid_authentication_error"));
+  return undefined;
+}
+
+/** True when the client may use /chat/completions (landscape.md §5: UA prefix + X-Msh-Platform). */
+export function passesGate(headers: Record<string, string>, prefixes: readonly string[], platforms: readonly string[]): boolean {
+  const ua = headers["user-agent"] ?? "";
+  const platform = headers["x-msh-platform"];
+  return prefixes.some((p) => ua.startsWith(p)) && (platform === undefined || platforms.includes(platform));
+}
+
+function models(ctx: RouteContext): void {
+  if (authenticate(ctx) === undefined) return;
+  sendJson(ctx.res, 200, { object: "list", data: ctx.state.options.models.map((m) => ({ ...m, object: "model" })) });
+}
+
+function usages(ctx: RouteContext): void {
+  if (authenticate(ctx) === undefined) return;
+  const { state } = ctx;
+  const snapshot = state.usage();
+  sendJson(ctx.res, 200, state.options.usageShape === "usages" ? usagesBody(snapshot) : usageBody(snapshot, state.options.parallelLimit));
+}
+
+/** Thinking on/off for a request, per the model's supports_thinking_type and the request fields. */
+export function decideThinking(
+  body: Record<string, unknown>,
+  model: ModelSpec,
+): Pick<ChatDecision, "thinking" | "thinkingSource" | "effort"> {
+  const thinking = isObject(body.thinking) ? body.thinking : undefined;
+  const reasoningEffort = typeof body.reasoning_effort === "string" ? body.reasoning_effort : undefined;
+  const effort = typeof thinking?.effort === "string" ? thinking.effort : reasoningEffort;
+  if (model.supports_thinking_type === "only") return { thinking: true, thinkingSource: "model-only", effort };
+  if (model.supports_thinking_type === "no") return { thinking: false, thinkingSource: "model-no", effort };
+  if (thinking?.type === "enabled") return { thinking: true, thinkingSource: "thinking.type", effort };
+  if (thinking?.type === "disabled") return { thinking: false, thinkingSource: "thinking.type", effort };
+  if (reasoningEffort !== undefined) return { thinking: reasoningEffort !== "none", thinkingSource: "reasoning_effort", effort };
+  return { thinking: true, thinkingSource: "model-default", effort };
+}
+
+async function chat(ctx: RouteContext): Promise<void> {
+  const { state, request, res } = ctx;
+  const opts = state.options;
+  const bearer = authenticate(ctx);
+  if (bearer === undefined) return;
+  if (!passesGate(request.headers, opts.allowedUserAgentPrefixes, opts.allowedPlatforms)) {
+    return sendJson(res, 403, apiError(GATE_MESSAGE, "access_terminated_error"));
+  }
+  if (opts.membershipExpired || opts.expiredMembershipKeys.includes(bearer)) {
+    return sendJson(res, 402, apiError(MEMBERSHIP_MESSAGE, "membership_expired_error"));
+  }
+
+  const body = tryJson(request.rawBody);
+  if (!isObject(body)) return sendJson(res, 400, apiError("Invalid request: body must be a JSON object.", "invalid_request_error"));
+  if (typeof body.model !== "string") return sendJson(res, 400, apiError("Invalid request: model is required.", "invalid_request_error"));
+  if (!Array.isArray(body.messages)) {
+    return sendJson(res, 400, apiError("Invalid request: messages must be an array.", "invalid_request_error"));
+  }
+  const model = opts.models.find((m) => m.id === body.model);
+  if (!model) {
+    return sendJson(res, 404, apiError(`Not found the model ${body.model} or Permission denied`, "resource_not_found_error"));
+  }
+  const retryAfter = state.quota.retryAfterSec(opts);
+  if (retryAfter !== null) {
+    return sendJson(
+      res,
+      429,
+      apiError(`You have reached your request limit; it resets in ${retryAfter} seconds.`, "rate_limit_reached_error"),
+      { "retry-after": String(retryAfter) },
+    );
+  }
+
+  const thinking = decideThinking(body, model);
+  const tools = Array.isArray(body.tools) ? body.tools : [];
+  const stream = body.stream === true;
+  const view: ChatRequestView = {
+    model: model.id,
+    messages: body.messages,
+    tools,
+    thinking: thinking.thinking,
+    effort: thinking.effort,
+    stream,
+    body,
+    headers: request.headers,
+  };
+  const plan = planReply(ctx, view);
+  state.quota.consume(opts);
+  const decision: ChatDecision = {
+    model: model.id,
+    stream,
+    ...thinking,
+    toolsOffered: tools.length,
+    text: plan.text,
+    reasoning: plan.reasoning,
+    toolCall: plan.toolCall,
+    finishReason: plan.finishReason,
+    promptTokens: plan.usage.prompt_tokens,
+    completionTokens: plan.usage.completion_tokens,
+    cachedTokens: plan.usage.cached_tokens ?? 0,
+  };
+  request.chat = decision;
+  state.recordChat(decision);
+
+  const meta = { id: `chatcmpl-${randomBytes(12).toString("hex")}`, created: Math.floor(Date.now() / 1000), model: model.id };
+  const drop = ctx.fault?.dropMidStream;
+  const dropAfter = drop === true ? 2 : typeof drop === "number" ? drop : undefined;
+  if (!stream) {
+    if (dropAfter !== undefined) return dropConnection(ctx);
+    return sendJson(res, 200, completionObject(meta, plan));
+  }
+  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+  const chunks = streamChunks(meta, plan);
+  for (const [i, chunk] of chunks.entries()) {
+    if (i === dropAfter) return dropConnection(ctx);
+    if (i > 0 && opts.chunkDelayMs > 0) await sleep(opts.chunkDelayMs, ctx.signal);
+    if (res.destroyed) return;
+    await write(res, sseEvent(chunk));
+  }
+  if (dropAfter !== undefined && dropAfter >= chunks.length) return dropConnection(ctx);
+  await write(res, sseEvent("[DONE]"));
+  res.end();
+}
+
+/**
+ * Closes the connection mid-answer. Under bun the write callback fires before the bytes leave, so
+ * wait a moment first or the chunks already written would be lost with the socket.
+ */
+async function dropConnection(ctx: RouteContext): Promise<void> {
+  await sleep(DROP_FLUSH_MS, ctx.signal);
+  // The socket, not the response: bun's res.destroy() after an await answers an empty 200 instead.
+  (ctx.res.socket ?? ctx.res).destroy();
+}
+const DROP_FLUSH_MS = 30;
+
+function planReply(ctx: RouteContext, view: ChatRequestView): ReplyPlan {
+  const scripted = ctx.state.scriptedReply(view);
+  const call = view.tools.length > 0 ? scripted.toolCall : undefined;
+  const toolCall = call
+    ? {
+        id: call.id ?? `call_${randomBytes(8).toString("hex")}`,
+        name: call.name,
+        arguments: typeof call.arguments === "string" ? call.arguments : JSON.stringify(call.arguments),
+      }
+    : null;
+  const text = scripted.text ?? (toolCall ? "" : DEFAULT_REPLY_TEXT);
+  const reasoning = view.thinking ? (scripted.reasoning ?? DEFAULT_REASONING_TEXT) : null;
+  const { promptTokens, cachedTokens } = ctx.state.promptCache.lookupAndStore(view.model, view.body.tools, view.messages);
+  const completionTokens = estimateTokens(text + (reasoning ?? "") + (toolCall ? toolCall.name + toolCall.arguments : ""));
+  return {
+    text,
+    reasoning,
+    toolCall,
+    finishReason: toolCall ? "tool_calls" : "stop",
+    usage: {
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
+      ...(cachedTokens > 0 ? { cached_tokens: cachedTokens } : {}),
+    },
+  };
+}
+
+/** Writes and waits until the data is handed to the socket (so a later drop cannot discard it). */
+function write(res: ServerResponse, data: string): Promise<void> {
+  return new Promise((resolve) => {
+    if (res.destroyed) return resolve();
+    res.once("close", resolve);
+    res.write(data, () => {
+      res.off("close", resolve);
+      resolve();
+    });
+  });
+}
