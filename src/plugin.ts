@@ -1,0 +1,138 @@
+// Wires the plugin's hooks: configuration, login, the loader's fetch and chat.params. Each concern
+// lives in its own module; this file only connects them and keeps every hook from throwing.
+import { join } from "node:path";
+import type { Hooks, PluginInput } from "@opencode-ai/plugin";
+import { apiKeyMethod, apiKeyProblem, deviceLoginMethod } from "./auth-methods.ts";
+import { applyChatParams } from "./chat-params.ts";
+import { PROVIDER_ID } from "./constants.ts";
+import { DEFAULT_MODELS, fetchModels } from "./discovery.ts";
+import { createIdentity } from "./identity.ts";
+import { log } from "./log.ts";
+import { isStale, readModelCache, writeModelCache } from "./model-cache.ts";
+import { OAuthClient } from "./oauth-client.ts";
+import { oauthHostFor, resolveOptions, type ResolvedOptions } from "./options.ts";
+import { applyProviderConfig, buildProviderBlock } from "./provider-config.ts";
+import { createRequestFetch } from "./request.ts";
+import { credentialFromStore, credentialToStore, type Credential, type OAuthCredential } from "./token.ts";
+import { TokenKeeper } from "./token-keeper.ts";
+import { describeQuotaExhaustion, fetchUsage } from "./usage.ts";
+
+/** Seams for tests; opencode never passes these. */
+export interface PluginOverrides {
+  env?: Record<string, string | undefined>;
+  fetch?: typeof fetch;
+}
+
+const QUOTA_LOOKUP_TIMEOUT_MS = 5_000;
+
+export async function createHooks(input: PluginInput, rawOptions?: unknown, overrides: PluginOverrides = {}): Promise<Hooks> {
+  const options: ResolvedOptions = resolveOptions(rawOptions, overrides.env ?? process.env);
+  const fetchImpl = overrides.fetch ?? fetch;
+  const identity = createIdentity(options.identity, { kimiShareDir: options.kimiShareDir });
+  const oauthFor = (apiBase: string) =>
+    new OAuthClient({ oauthHost: oauthHostFor(apiBase, options), headers: identity.headers, fetch: fetchImpl });
+
+  async function discover(credential: Credential): Promise<void> {
+    const token = credential.type === "oauth" ? credential.access : credential.key;
+    const models = await fetchModels({
+      apiBase: credential.apiBase,
+      token,
+      headers: await identity.headers("api"),
+      fetch: fetchImpl,
+    });
+    await writeModelCache(options.cacheDir, credential.apiBase, models);
+    log("debug", `discovered ${models.length} Kimi Code models`, { models: models.map((m) => m.id) });
+  }
+  const discoverInBackground = (credential: Credential) => {
+    discover(credential).catch((error: unknown) => log("warn", "model discovery failed", { error: (error as Error).message }));
+  };
+
+  let getAuth: (() => Promise<unknown>) | undefined;
+  const keeper = new TokenKeeper({
+    load: async () => (getAuth ? credentialFromStore(await getAuth(), options.apiBase) : undefined),
+    persist: async (credential: OAuthCredential) => {
+      const result = (await input.client.auth.set({
+        path: { id: PROVIDER_ID },
+        body: credentialToStore(credential) as never,
+      })) as { error?: unknown } | undefined;
+      if (result && result.error) throw new Error(`auth.set failed: ${JSON.stringify(result.error)}`);
+    },
+    refreshGrant: (refreshToken, apiBase) => oauthFor(apiBase).refresh(refreshToken),
+    lockPath: join(options.opencodeDataDir, `auth.json.${PROVIDER_ID}.lock`),
+    onRefreshed: discoverInBackground,
+  });
+
+  const requestFetch = createRequestFetch({
+    keeper,
+    identity,
+    configuredApiBase: options.apiBase,
+    fetch: fetchImpl,
+    describeQuota: async (credential) => {
+      const windows = await fetchUsage({
+        apiBase: credential.apiBase,
+        token: credential.type === "oauth" ? credential.access : credential.key,
+        headers: await identity.headers("api"),
+        fetch: fetchImpl,
+        timeoutMs: QUOTA_LOOKUP_TIMEOUT_MS,
+      });
+      return describeQuotaExhaustion(windows, new Date());
+    },
+  });
+
+  return {
+    async config(config) {
+      try {
+        const cached = await readModelCache(options.cacheDir, options.apiBase);
+        const models = cached?.models.length ? cached.models : [...DEFAULT_MODELS];
+        applyProviderConfig(config, buildProviderBlock({ models, apiBase: options.apiBase, identity: options.identity }));
+      } catch (error) {
+        log("error", "could not register the Kimi Code provider", { error: (error as Error).message });
+      }
+    },
+
+    auth: {
+      provider: PROVIDER_ID,
+      async loader(auth) {
+        try {
+          getAuth = auth as () => Promise<unknown>;
+          keeper.reset();
+          const credential = credentialFromStore(await auth(), options.apiBase);
+          if (!credential) return {};
+          if (credential.type === "api") {
+            const problem = apiKeyProblem(credential.key);
+            if (problem) log("warn", `the stored Kimi Code API key is ${problem}`);
+          }
+          const cached = await readModelCache(options.cacheDir, credential.apiBase);
+          if (!cached || isStale(cached)) {
+            // Discovery when due: with the stored token if it is still fresh, never blocking startup.
+            keeper
+              .credential()
+              .then(discoverInBackground)
+              .catch(() => {});
+          }
+          // An empty apiKey keeps the AI SDK from adding its own Authorization; our fetch sets it.
+          return { apiKey: "", fetch: requestFetch };
+        } catch (error) {
+          log("error", "Kimi Code loader failed; the provider stays unauthenticated", { error: (error as Error).message });
+          return {};
+        }
+      },
+      methods: [
+        deviceLoginMethod({
+          oauth: oauthFor(options.apiBase),
+          apiBase: options.apiBase,
+          afterLogin: (credential) => discover(credential),
+        }),
+        apiKeyMethod(),
+      ],
+    },
+
+    async "chat.params"(hookInput, output) {
+      try {
+        applyChatParams(hookInput, output, { identity: options.identity });
+      } catch (error) {
+        log("error", "chat.params failed; request sent unchanged", { error: (error as Error).message });
+      }
+    },
+  };
+}
