@@ -2,7 +2,9 @@
 //
 // In opencode 1.18.33 `output.options` already holds merge(base, model.options, agent.options, selected
 // variant's options) (opencode-plugin-api.md §2), and @ai-sdk/openai-compatible spreads unknown keys
-// verbatim into the JSON body; so what we leave in output.options is what reaches the wire.
+// verbatim into the JSON body; so what we leave in output.options is what reaches the wire, except that
+// the body's `reasoning_effort` comes from the `reasoningEffort` option only and a raw `reasoning_effort`
+// option is dropped (test/e2e/NOTES.md §3; variants.ts PROVIDER_OPTION_KEYS).
 // Runtime shapes differ from the published types: `input.provider` has no `info`, `input.model.variants`
 // and `input.message.model.variant` may be undefined. Everything is read defensively.
 import { PROVIDER_ID } from "./constants.ts";
@@ -20,7 +22,8 @@ const OFF_EFFORTS = new Set(["none", "off", "disabled"]);
 /**
  * opencode's title request (`agent: "title"`) takes the FIRST variant's options. For model ids where
  * opencode orders its own computed variants first (e.g. `k3`), that is `low`, not our `off`; swap the
- * first variant's fields for the `off` variant's ones when the model has an (enabled) `off`.
+ * first variant's options (`{reasoningEffort: "low"}`) for the `off` variant's ones when the model has
+ * an (enabled) `off`.
  */
 function preferOffForTitle(model: Record<string, unknown>, options: Record<string, unknown>): void {
   const variants = model.variants;
@@ -33,7 +36,8 @@ function preferOffForTitle(model: Record<string, unknown>, options: Record<strin
   for (const [key, value] of Object.entries(off)) if (key !== "disabled") options[key] = structuredClone(value);
 }
 
-const REASONING_KEYS = ["thinking", "reasoning_effort", "reasoningEffort"] as const;
+/** Option keys that carry reasoning: the provider-option spelling and the raw wire one (a user's). */
+const REASONING_KEYS = ["thinking", "reasoningEffort", "reasoning_effort"] as const;
 
 /**
  * Safety net: when the options carry no reasoning field at all but the selected variant
@@ -52,20 +56,28 @@ function ensureSelectedVariant(input: Record<string, unknown>, model: Record<str
   }
 }
 
-/** Rewrites the reasoning fields in `options` to the identity's wire contract (see variants.ts WIRE_TABLE). */
+/**
+ * Rewrites the reasoning fields in `options` to the identity's wire contract (see variants.ts WIRE_TABLE).
+ * `options` are provider options: the effort is spelled `reasoningEffort` (the SDK sends it as
+ * `reasoning_effort`); a raw `reasoning_effort` option would never reach the body.
+ */
 export function enforceWireContract(identity: IdentityName, options: Record<string, unknown>): void {
   const hasSnake = options.reasoning_effort !== undefined && options.reasoning_effort !== null;
   const hasCamel = options.reasoningEffort !== undefined && options.reasoningEffort !== null;
   if (identity === "opencode") {
-    // Kimi's documented field is reasoning_effort. A camelCase one comes from a user-defined variant,
-    // model options or opencode's own computed variants; when both exist the snake_case one was written
-    // later in the merge (our or the user's variant) and wins.
-    if (hasCamel && !hasSnake) options.reasoning_effort = options.reasoningEffort;
-    delete options.reasoningEffort;
+    // Kimi's documented field is reasoning_effort, produced from `reasoningEffort`. That key comes from
+    // the selected variant (ours, the user's or opencode's computed one), which opencode merges last, so
+    // it wins; a raw `reasoning_effort` alone (a user's model/agent option) is moved onto it.
+    if (!hasCamel) {
+      if (hasSnake) options.reasoningEffort = options.reasoning_effort;
+      else delete options.reasoningEffort; // a null one: nothing to send
+    }
+    delete options.reasoning_effort;
     return;
   }
-  // kimi-cli 1.49.0: never reasoning_effort; an effort only means "thinking on" (or off for none/off).
-  const effort = hasSnake ? options.reasoning_effort : hasCamel ? options.reasoningEffort : undefined;
+  // kimi-cli 1.49.0: never reasoning_effort (neither spelling); an effort only means "thinking on" (or
+  // off for none/off).
+  const effort = hasCamel ? options.reasoningEffort : hasSnake ? options.reasoning_effort : undefined;
   delete options.reasoning_effort;
   delete options.reasoningEffort;
   let thinking = isRecord(options.thinking) ? { ...options.thinking } : undefined;

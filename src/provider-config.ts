@@ -5,7 +5,7 @@ import { PROVIDER_ID, PROVIDER_NAME } from "./constants.ts";
 import { DEFAULT_MODELS, isRecord, type DiscoveredModel } from "./discovery.ts";
 import { log } from "./log.ts";
 import type { IdentityName } from "./options.ts";
-import { variantsFor } from "./variants.ts";
+import { toProviderOptions, variantsFor } from "./variants.ts";
 
 export const PROVIDER_NPM = "@ai-sdk/openai-compatible";
 
@@ -40,7 +40,10 @@ export interface ProviderBlock {
 /**
  * Efforts opencode 1.18.33 computes by itself (`{reasoningEffort}` each) for an openai-compatible
  * reasoning model whose id contains neither "kimi" nor "k2p" (e.g. `k3`), deep-merged UNDER the config
- * variants and ordered before them. Ones the model does not support are declared `disabled: true`.
+ * variants and ordered before them. Where we declare the effort, our variant uses the same provider
+ * option (`reasoningEffort`, or `thinking` only in the kimi-cli profile, where chat.params drops the
+ * effort) and simply overwrites opencode's value; ones the model does not support are declared
+ * `disabled: true` so opencode drops its computed variant.
  */
 export const OPENCODE_COMPUTED_EFFORTS = ["low", "medium", "high"] as const;
 
@@ -113,16 +116,13 @@ function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>)
 }
 
 /**
- * A user variant with camelCase `reasoningEffort` gets it as the wire key `reasoning_effort` (the user's
- * value, our spelling), so it replaces our `reasoning_effort` instead of racing it in the body.
+ * A user variant's raw wire key `reasoning_effort` becomes the provider option `reasoningEffort` (the
+ * user's value, our spelling; variants.ts toProviderOptions), so it replaces our `reasoningEffort` in the
+ * merge: a raw `reasoning_effort` option would never reach the body. A user variant with both spellings
+ * keeps its `reasoningEffort`.
  */
 function normaliseUserVariant(variant: Record<string, unknown>): Record<string, unknown> {
-  const out = clone(variant);
-  if ("reasoningEffort" in out) {
-    if (!("reasoning_effort" in out)) out.reasoning_effort = out.reasoningEffort;
-    delete out.reasoningEffort;
-  }
-  return out;
+  return toProviderOptions(clone(variant));
 }
 
 function mergeVariants(

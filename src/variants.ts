@@ -2,8 +2,10 @@
 //
 // opencode computes no variants for model ids containing "kimi" or "k2p" (opencode-plugin-api.md §2),
 // so the plugin declares them in its provider block. A variant's options are merged by opencode into
-// the request's providerOptions, and @ai-sdk/openai-compatible spreads unknown keys verbatim into the
-// JSON body, so the options below ARE the wire fields (raw snake_case keys).
+// the request's providerOptions, and @ai-sdk/openai-compatible turns those into the JSON body: most keys
+// are spread verbatim, but `reasoning_effort` is produced from the `reasoningEffort` option only (see
+// PROVIDER_OPTION_KEYS). So WIRE_TABLE says what reaches the body, and variantsFor() emits the provider
+// options that produce it (toProviderOptions).
 import type { DiscoveredModel } from "./discovery.ts";
 import type { IdentityName } from "./options.ts";
 
@@ -36,7 +38,8 @@ function deepFreeze<T>(value: T): T {
 }
 
 /**
- * (identity profile, variant) → the fields the variant adds to the chat request body.
+ * (identity profile, variant) → the fields the variant adds to the chat request body (the WIRE fields;
+ * the provider options that produce them come from toProviderOptions).
  *
  * - `opencode` (default): Kimi's documented third-party fields: `reasoning_effort` for an effort,
  *   `thinking: {type: "disabled"}` for off.
@@ -62,6 +65,39 @@ export const WIRE_TABLE: Readonly<Record<IdentityName, Readonly<Record<VariantNa
     auto: {},
   },
 });
+
+/**
+ * Wire field → the providerOptions key that makes @ai-sdk/openai-compatible put it in the JSON body.
+ * Fields not listed here are unknown to the SDK and pass verbatim under their own name (`thinking`,
+ * `prompt_cache_key`).
+ *
+ * Measured with opencode 1.18.33 (test/e2e/NOTES.md §3): the SDK builds the body as
+ * `{ …, ...unknownProviderOptions, reasoning_effort: options.reasoningEffort, … }`, so a raw
+ * `reasoning_effort` option is overwritten with `undefined` and never sent, while the option
+ * `{reasoningEffort: "high"}` produced `"reasoning_effort":"high"` in the body.
+ */
+export const PROVIDER_OPTION_KEYS: Readonly<Record<string, string>> = Object.freeze({ reasoning_effort: "reasoningEffort" });
+
+/** The providerOptions key that produces `wireField` in the body (the field itself when not remapped). */
+export function providerOptionKey(wireField: string): string {
+  return Object.hasOwn(PROVIDER_OPTION_KEYS, wireField) ? (PROVIDER_OPTION_KEYS[wireField] as string) : wireField;
+}
+
+/**
+ * The provider options that make the SDK send `wireFields` (top-level keys renamed per
+ * PROVIDER_OPTION_KEYS, everything else verbatim). Pure: returns a new object and does not copy the
+ * values. When a wire field and its provider-option key are both present, the provider-option key's
+ * value is kept (it is the one the SDK would send), whatever the key order.
+ */
+export function toProviderOptions(wireFields: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const entries: [string, unknown][] = [];
+  for (const [key, value] of Object.entries(wireFields)) {
+    const target = providerOptionKey(key);
+    if (target !== key && Object.hasOwn(wireFields, target)) continue;
+    entries.push([target, value]);
+  }
+  return Object.fromEntries(entries); // own data properties only (a "__proto__" key stays a plain key)
+}
 
 /** A fresh (mutable) copy of the wire fields of one variant. */
 export function wireFieldsFor(identity: IdentityName, variant: VariantName): Record<string, unknown> {
@@ -103,13 +139,17 @@ export function variantNamesFor(model: Pick<DiscoveredModel, "thinkingType" | "e
   });
 }
 
-/** The ordered `variants` block of one model's config entry for `identity`. */
+/**
+ * The ordered `variants` block of one model's config entry for `identity`: each variant's provider
+ * options (`{reasoningEffort: "high"}`, `{thinking: {type: "disabled"}}`, …), i.e. WIRE_TABLE run
+ * through toProviderOptions.
+ */
 export function variantsFor(
   model: Pick<DiscoveredModel, "thinkingType" | "efforts">,
   identity: IdentityName,
 ): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = {};
-  for (const name of variantNamesFor(model)) out[name] = wireFieldsFor(identity, name);
+  for (const name of variantNamesFor(model)) out[name] = toProviderOptions(wireFieldsFor(identity, name));
   return out;
 }
 

@@ -11,10 +11,11 @@ beforeEach(() => {
 });
 afterEach(() => restoreLog());
 
+/** As variantsFor(…, "opencode") emits them: provider options, not raw wire keys. */
 const OUR_VARIANTS = {
   off: { thinking: { type: "disabled" } },
-  low: { reasoning_effort: "low" },
-  high: { reasoning_effort: "high" },
+  low: { reasoningEffort: "low" },
+  high: { reasoningEffort: "high" },
   auto: {},
 };
 
@@ -53,9 +54,9 @@ describe("applyChatParams: other providers", () => {
 
 describe("applyChatParams: our provider", () => {
   test("prompt_cache_key is the session id", () => {
-    const out = output({ reasoning_effort: "high" });
+    const out = output({ reasoningEffort: "high" });
     applyChatParams(input({ sessionID: "ses_XYZ", variant: "high" }), out, { identity: "opencode" });
-    expect(out.options).toEqual({ reasoning_effort: "high", prompt_cache_key: "ses_XYZ" });
+    expect(out.options).toEqual({ reasoningEffort: "high", prompt_cache_key: "ses_XYZ" });
     const cli = output({});
     applyChatParams(input({ sessionID: "ses_2" }), cli, { identity: "kimi-cli" });
     expect(cli.options.prompt_cache_key).toBe("ses_2");
@@ -74,27 +75,59 @@ describe("applyChatParams: our provider", () => {
     expect(out.maxOutputTokens).toBe(1234);
   });
 
-  test("opencode profile: effort variants pass through as reasoning_effort", () => {
-    const out = output({ reasoning_effort: "low" });
+  test("opencode profile: effort variants pass through as the provider option reasoningEffort", () => {
+    const out = output({ reasoningEffort: "low" });
     applyChatParams(input({ variant: "low" }), out, { identity: "opencode" });
-    expect(out.options).toEqual({ reasoning_effort: "low", prompt_cache_key: "ses_abc123" });
+    expect(out.options).toEqual({ reasoningEffort: "low", prompt_cache_key: "ses_abc123" });
   });
 
-  test("opencode profile: a camelCase reasoningEffort from a user variant becomes reasoning_effort", () => {
-    const variants = { ...OUR_VARIANTS, mine: { reasoningEffort: "max" } };
-    const out = output({ reasoningEffort: "max" });
-    applyChatParams(input({ variants, variant: "mine" }), out, { identity: "opencode" });
-    expect(out.options).toEqual({ reasoning_effort: "max", prompt_cache_key: "ses_abc123" });
+  test("opencode profile: a raw reasoning_effort alone (user's model/agent option) moves to reasoningEffort", () => {
+    const out = output({ reasoning_effort: "max" });
+    applyChatParams(input({ variant: undefined }), out, { identity: "opencode" });
+    expect(out.options).toEqual({ reasoningEffort: "max", prompt_cache_key: "ses_abc123" });
   });
 
-  test("opencode profile: when both spellings exist (opencode's computed camel + our snake), snake wins", () => {
-    const out = output({ reasoningEffort: "high", reasoning_effort: "max" });
-    applyChatParams(input({ modelID: "k3" }), out, { identity: "opencode" });
-    expect(out.options).toEqual({ reasoning_effort: "max", prompt_cache_key: "ses_abc123" });
+  test("opencode profile: when both spellings exist, reasoningEffort (the selected variant, merged last) wins", () => {
+    // e.g. a user's model option reasoning_effort: "max" and the selected variant high → reasoningEffort: "high"
+    const out = output({ reasoning_effort: "max", reasoningEffort: "high" });
+    applyChatParams(input({ modelID: "k3", variant: "high" }), out, { identity: "opencode" });
+    expect(out.options).toEqual({ reasoningEffort: "high", prompt_cache_key: "ses_abc123" });
+  });
+
+  test("opencode profile: a null effort in either spelling is dropped, not sent", () => {
+    for (const options of [{ reasoningEffort: null }, { reasoning_effort: null }, { reasoningEffort: null, reasoning_effort: null }]) {
+      const out = output({ ...options, thinking: { type: "enabled" } });
+      applyChatParams(input(), out, { identity: "opencode" });
+      expect(out.options).toEqual({ thinking: { type: "enabled" }, prompt_cache_key: "ses_abc123" });
+    }
+    const fallback = output({ reasoningEffort: null, reasoning_effort: "low" });
+    applyChatParams(input(), fallback, { identity: "opencode" });
+    expect(fallback.options).toEqual({ reasoningEffort: "low", prompt_cache_key: "ses_abc123" });
+  });
+
+  test("opencode profile: output.options never keeps a raw reasoning_effort (the SDK would drop it)", () => {
+    const cases: [Record<string, unknown>, string | undefined, string | undefined][] = [
+      // [options opencode merged, selected variant, expected reasoningEffort]
+      [{ reasoning_effort: "high" }, undefined, "high"],
+      [{ reasoning_effort: "high" }, "low", "high"],
+      [{ reasoning_effort: "low", reasoningEffort: "max" }, "high", "max"],
+      [{ reasoningEffort: "medium" }, "high", "medium"],
+      [{}, "high", "high"], // safety net copies the variant in
+      [{}, "auto", undefined],
+      [{ reasoning_effort: "low", thinking: { type: "disabled" } }, "off", "low"],
+    ];
+    for (const [options, variant, effort] of cases) {
+      for (const agent of ["build", "title"]) {
+        const out = output(structuredClone(options));
+        applyChatParams(input({ variant, agent }), out, { identity: "opencode" });
+        expect(Object.keys(out.options)).not.toContain("reasoning_effort");
+        if (agent === "build") expect(out.options.reasoningEffort).toBe(effort);
+      }
+    }
   });
 
   test("kimi-cli profile: efforts become thinking enabled, reasoning_effort never sent", () => {
-    for (const options of [{ reasoning_effort: "high" }, { reasoningEffort: "low" }, { reasoningEffort: "high", reasoning_effort: "max" }]) {
+    for (const options of [{ reasoning_effort: "high" }, { reasoningEffort: "low" }, { reasoningEffort: "high", reasoning_effort: "max" }, { reasoningEffort: "high", reasoning_effort: "none" }]) {
       const out = output({ ...options });
       applyChatParams(input({ variant: "high" }), out, { identity: "kimi-cli" });
       expect(out.options).toEqual({ thinking: { type: "enabled" }, prompt_cache_key: "ses_abc123" });
@@ -127,7 +160,7 @@ describe("applyChatParams: our provider", () => {
   test("safety net: the selected variant's fields are added only when opencode merged none", () => {
     const out = output({});
     applyChatParams(input({ variant: "high" }), out, { identity: "opencode" });
-    expect(out.options).toEqual({ reasoning_effort: "high", prompt_cache_key: "ses_abc123" });
+    expect(out.options).toEqual({ reasoningEffort: "high", prompt_cache_key: "ses_abc123" });
     const cli = output({});
     applyChatParams(input({ variant: "high" }), cli, { identity: "kimi-cli" });
     expect(cli.options).toEqual({ thinking: { type: "enabled" }, prompt_cache_key: "ses_abc123" });
@@ -137,8 +170,8 @@ describe("applyChatParams: our provider", () => {
   });
 
   test("title requests use off when the model has it (opencode put its computed `low` first for k3)", () => {
-    const variants = { low: { reasoningEffort: "low", reasoning_effort: "low" }, high: { reasoning_effort: "high" }, off: { thinking: { type: "disabled" } }, auto: {} };
-    const out = output({ reasoningEffort: "low", reasoning_effort: "low" });
+    const variants = { low: { reasoningEffort: "low" }, high: { reasoningEffort: "high" }, off: { thinking: { type: "disabled" } }, auto: {} };
+    const out = output({ reasoningEffort: "low" });
     applyChatParams(input({ modelID: "k3", variants, agent: "title", variant: "high" }), out, { identity: "opencode" });
     expect(out.options).toEqual({ thinking: { type: "disabled" }, prompt_cache_key: "ses_abc123" });
   });
@@ -148,7 +181,7 @@ describe("applyChatParams: our provider", () => {
     applyChatParams(input({ agent: "title" }), a, { identity: "opencode" });
     expect(a.options).toEqual({ thinking: { type: "disabled" }, prompt_cache_key: "ses_abc123" });
     const { off: _off, ...noOff } = OUR_VARIANTS;
-    const b = output({ reasoning_effort: "low" });
+    const b = output({ reasoningEffort: "low" });
     applyChatParams(input({ agent: "title", variants: noOff }), b, { identity: "kimi-cli" });
     expect(b.options).toEqual({ thinking: { type: "enabled" }, prompt_cache_key: "ses_abc123" });
   });
@@ -203,9 +236,21 @@ describe("applyChatParams never throws", () => {
 });
 
 describe("enforceWireContract", () => {
+  test("opencode profile: reasoningEffort is the canonical key; thinking and other keys untouched", () => {
+    const o: Record<string, unknown> = { reasoning_effort: "low", thinking: { type: "enabled", keep: "all" }, max_tokens: 7 };
+    enforceWireContract("opencode", o);
+    expect(o).toEqual({ reasoningEffort: "low", thinking: { type: "enabled", keep: "all" }, max_tokens: 7 });
+  });
+
+  test("kimi-cli profile: the canonical reasoningEffort decides off vs on when both spellings exist", () => {
+    const o: Record<string, unknown> = { reasoningEffort: "off", reasoning_effort: "high" };
+    enforceWireContract("kimi-cli", o);
+    expect(o).toEqual({ thinking: { type: "disabled" } });
+  });
+
   test("is idempotent for both profiles", () => {
     for (const identity of ["opencode", "kimi-cli"] as const) {
-      const o: Record<string, unknown> = { reasoningEffort: "high", thinking: { keep: "all" } };
+      const o: Record<string, unknown> = { reasoning_effort: "high", thinking: { keep: "all" } };
       enforceWireContract(identity, o);
       const once = structuredClone(o);
       enforceWireContract(identity, o);

@@ -101,10 +101,25 @@ describe("buildProviderBlock", () => {
     const m = block.models["k3"]!;
     expect(m).toMatchObject({ tool_call: false, attachment: false, modalities: { input: ["text"] }, limit: { context: 1048576, output: 131072 } });
     expect(Object.keys(m.variants!)).toEqual(["off", "low", "high", "max", "auto", "medium"]);
-    expect(m.variants!.max).toEqual({ reasoning_effort: "max" });
+    expect(m.variants!.max).toEqual({ reasoningEffort: "max" });
     // opencode computes low/medium/high itself for ids without "kimi"; the unsupported one is disabled
     expect(m.variants!.medium).toEqual({ disabled: true });
-    expect(Object.keys(opencodeVariants("k3", m))).toEqual(["low", "high", "off", "max", "auto"]);
+    const seen = opencodeVariants("k3", m);
+    expect(Object.keys(seen)).toEqual(["low", "high", "off", "max", "auto"]);
+    // same provider-option key as opencode's computed ones: the merge simply yields ours, one spelling
+    expect(seen.low).toEqual({ reasoningEffort: "low" });
+    expect(seen.high).toEqual({ reasoningEffort: "high" });
+  });
+
+  test("opencode profile writes provider options: reasoningEffort, never the raw reasoning_effort", () => {
+    expect(block.models["kimi-for-coding"]!.variants).toEqual({
+      off: { thinking: { type: "disabled" } },
+      low: { reasoningEffort: "low" },
+      medium: { reasoningEffort: "medium" },
+      high: { reasoningEffort: "high" },
+      auto: {},
+    });
+    expect(JSON.stringify(block)).not.toContain("reasoning_effort");
   });
 
   test("kimi-cli profile writes thinking.type only", () => {
@@ -139,7 +154,7 @@ describe("buildProviderBlock", () => {
 
   test("title request (first variant as opencode sees it): off when available, else the lowest effort", () => {
     expect(titleVariant("kimi-for-coding", block.models["kimi-for-coding"]!)).toEqual(["off", { thinking: { type: "disabled" } }]);
-    expect(titleVariant("k3-256k", block.models["k3-256k"]!)).toEqual(["high", { reasoningEffort: "high", reasoning_effort: "high" }]);
+    expect(titleVariant("k3-256k", block.models["k3-256k"]!)).toEqual(["high", { reasoningEffort: "high" }]);
     // k3: opencode puts its computed keys first; chat-params swaps the title request to `off` (see chat-params tests)
     expect(titleVariant("k3", block.models["k3"]!)?.[0]).toBe("low");
   });
@@ -204,22 +219,31 @@ describe("mergeProviderBlock: the user's values win", () => {
     expect(c.models["kimi-for-coding"]!.limit).toEqual({ context: 262144, output: 32768 });
   });
 
-  test("a variant's options: user wins; camelCase reasoningEffort becomes the wire key", () => {
+  test("a variant's options: user wins; a raw reasoning_effort becomes the provider option reasoningEffort", () => {
     const merged = mergeProviderBlock(ours, {
       models: {
         "kimi-for-coding": {
           variants: {
             high: { reasoning_effort: "max", thinking: { keep: "all" } },
             medium: { reasoningEffort: "low" },
-            turbo: { reasoningEffort: "high", temperature: 0.3 },
+            low: { reasoning_effort: "medium", reasoningEffort: "high" },
+            turbo: { reasoning_effort: "high", temperature: 0.3 },
           },
         },
       },
     });
     const v = merged.models["kimi-for-coding"]!.variants!;
-    expect(v.high).toEqual({ reasoning_effort: "max", thinking: { keep: "all" } });
-    expect(v.medium).toEqual({ reasoning_effort: "low" });
-    expect(v.turbo).toEqual({ reasoning_effort: "high", temperature: 0.3 });
+    expect(v.high).toEqual({ reasoningEffort: "max", thinking: { keep: "all" } });
+    expect(v.medium).toEqual({ reasoningEffort: "low" });
+    expect(v.low).toEqual({ reasoningEffort: "high" });
+    expect(v.turbo).toEqual({ reasoningEffort: "high", temperature: 0.3 });
+    expect(JSON.stringify(merged)).not.toContain("reasoning_effort");
+  });
+
+  test("kimi-cli profile: a user's effort lands as reasoningEffort next to our thinking (chat.params drops it)", () => {
+    const cli = buildProviderBlock({ models: MODELS, apiBase: BASE, identity: "kimi-cli" });
+    const merged = mergeProviderBlock(cli, { models: { "kimi-for-coding": { variants: { high: { reasoning_effort: "max" } } } } });
+    expect(merged.models["kimi-for-coding"]!.variants!.high).toEqual({ thinking: { type: "enabled" }, reasoningEffort: "max" });
   });
 
   test("user-only variants are appended after ours; disabled on off makes the next one first", () => {
@@ -229,7 +253,8 @@ describe("mergeProviderBlock: the user's values win", () => {
     const m = merged.models["kimi-for-coding"]!;
     expect(Object.keys(m.variants!)).toEqual(["off", "low", "medium", "high", "auto", "mine"]);
     expect(m.variants!.off).toEqual({ thinking: { type: "disabled" }, disabled: true });
-    expect(titleVariant("kimi-for-coding", m)).toEqual(["low", { reasoning_effort: "low" }]);
+    expect(m.variants!.mine).toEqual({ reasoningEffort: "max" });
+    expect(titleVariant("kimi-for-coding", m)).toEqual(["low", { reasoningEffort: "low" }]);
     // without the disable, off stays first even with user variants
     const plain = mergeProviderBlock(ours, { models: { "kimi-for-coding": { variants: { mine: {} } } } });
     expect(titleVariant("kimi-for-coding", plain.models["kimi-for-coding"]!)?.[0]).toBe("off");
@@ -237,10 +262,11 @@ describe("mergeProviderBlock: the user's values win", () => {
 
   test("user-only models are kept after ours", () => {
     const merged = mergeProviderBlock(ours, {
-      models: { "my-alias": { id: "k3", name: "Alias", limit: { context: 1000, output: 100 }, variants: { x: { reasoningEffort: "high" } } } },
+      models: { "my-alias": { id: "k3", name: "Alias", limit: { context: 1000, output: 100 }, variants: { x: { reasoning_effort: "high" }, y: { reasoningEffort: "low" } } } },
     });
     expect(Object.keys(merged.models)).toEqual(["kimi-for-coding", "kimi-for-coding-highspeed", "k3", "k3-256k", "my-alias"]);
-    expect(merged.models["my-alias"]).toMatchObject({ id: "k3", name: "Alias", variants: { x: { reasoning_effort: "high" } } });
+    expect(merged.models["my-alias"]).toMatchObject({ id: "k3", name: "Alias" });
+    expect(merged.models["my-alias"]!.variants).toEqual({ x: { reasoningEffort: "high" }, y: { reasoningEffort: "low" } });
   });
 
   test("malformed user input is ignored with a warning, never thrown", () => {

@@ -5,6 +5,9 @@ import {
   FALLBACK_EFFORTS,
   normaliseEffort,
   normaliseEfforts,
+  PROVIDER_OPTION_KEYS,
+  providerOptionKey,
+  toProviderOptions,
   VARIANT_ORDER,
   variantNamesFor,
   variantsFor,
@@ -94,20 +97,94 @@ describe("variantsFor", () => {
       thinking: { type: "disabled" },
     });
     expect(Object.values(variantsFor({ thinkingType: "only", efforts: ["medium", "max"] }, "opencode"))[0]).toEqual({
-      reasoning_effort: "medium",
+      reasoningEffort: "medium",
     });
     expect(Object.values(variantsFor({ thinkingType: "only", efforts: [] }, "opencode"))[0]).toEqual({});
   });
 
-  test("each variant carries the profile's wire fields", () => {
+  test("opencode profile: each variant carries the provider options that produce its wire fields", () => {
     const meta: Meta = { thinkingType: "both", efforts: ["low", "medium", "high", "max"] };
-    for (const identity of ["opencode", "kimi-cli"] as const) {
-      const v = variantsFor(meta, identity);
-      for (const name of VARIANT_ORDER) expect(v[name]).toEqual(WIRE_TABLE[identity][name] as Record<string, unknown>);
+    expect(variantsFor(meta, "opencode")).toEqual({
+      off: { thinking: { type: "disabled" } },
+      low: { reasoningEffort: "low" },
+      medium: { reasoningEffort: "medium" },
+      high: { reasoningEffort: "high" },
+      max: { reasoningEffort: "max" },
+      auto: {},
+    });
+  });
+
+  test("kimi-cli profile: thinking.type passes verbatim, so the options equal the wire fields", () => {
+    const meta: Meta = { thinkingType: "both", efforts: ["low", "medium", "high", "max"] };
+    const v = variantsFor(meta, "kimi-cli");
+    for (const name of VARIANT_ORDER) expect(v[name]).toEqual(WIRE_TABLE["kimi-cli"][name] as Record<string, unknown>);
+  });
+
+  test("variantsFor never emits the raw reasoning_effort key (the SDK drops it), while WIRE_TABLE documents it", () => {
+    expect(JSON.stringify(WIRE_TABLE.opencode)).toContain('"reasoning_effort"');
+    expect(JSON.stringify(WIRE_TABLE.opencode)).not.toContain("reasoningEffort");
+    for (const meta of [{ thinkingType: "both" }, { thinkingType: "only", efforts: ["low", "medium", "high", "max"] }] as Meta[]) {
+      for (const identity of ["opencode", "kimi-cli"] as const) {
+        const v = variantsFor(meta, identity);
+        for (const options of Object.values(v)) expect(Object.keys(options)).not.toContain("reasoning_effort");
+      }
     }
+    expect(JSON.stringify(variantsFor({ thinkingType: "only" }, "opencode"))).toContain('"reasoningEffort"');
+  });
+
+  test("variants are fresh objects: mutating one leaves WIRE_TABLE and later calls alone", () => {
+    const meta: Meta = { thinkingType: "both", efforts: ["high"] };
+    const a = variantsFor(meta, "opencode") as Record<string, Record<string, { type?: string } | string>>;
+    (a.off!.thinking as { type: string }).type = "enabled";
+    a.high!.reasoningEffort = "low";
+    expect(variantsFor(meta, "opencode")).toEqual({ off: { thinking: { type: "disabled" } }, high: { reasoningEffort: "high" }, auto: {} });
+    expect(WIRE_TABLE.opencode.off).toEqual({ thinking: { type: "disabled" } });
   });
 
   test("FALLBACK_EFFORTS are low/medium/high", () => {
     expect([...FALLBACK_EFFORTS]).toEqual(["low", "medium", "high"]);
+  });
+});
+
+describe("provider-option keys (opencode 1.18.33 measurement, test/e2e/NOTES.md §3)", () => {
+  test("only reasoning_effort is remapped, to reasoningEffort", () => {
+    expect(PROVIDER_OPTION_KEYS).toEqual({ reasoning_effort: "reasoningEffort" });
+    expect(Object.isFrozen(PROVIDER_OPTION_KEYS)).toBe(true);
+    expect(providerOptionKey("reasoning_effort")).toBe("reasoningEffort");
+    for (const k of ["thinking", "prompt_cache_key", "max_tokens", "reasoningEffort", "toString", "__proto__"]) expect(providerOptionKey(k)).toBe(k);
+  });
+
+  test("toProviderOptions renames top-level wire fields, keeps the rest verbatim, leaves nested keys alone", () => {
+    expect(toProviderOptions({ reasoning_effort: "high" })).toEqual({ reasoningEffort: "high" });
+    expect(toProviderOptions({ thinking: { type: "disabled" } })).toEqual({ thinking: { type: "disabled" } });
+    expect(toProviderOptions({ reasoning_effort: "max", thinking: { keep: "all" }, prompt_cache_key: "s", disabled: true })).toEqual({
+      reasoningEffort: "max",
+      thinking: { keep: "all" },
+      prompt_cache_key: "s",
+      disabled: true,
+    });
+    expect(toProviderOptions({ thinking: { reasoning_effort: "x" } })).toEqual({ thinking: { reasoning_effort: "x" } });
+    expect(toProviderOptions({})).toEqual({});
+  });
+
+  test("toProviderOptions: with both spellings the provider-option key wins, whatever the order", () => {
+    expect(toProviderOptions({ reasoning_effort: "low", reasoningEffort: "high" })).toEqual({ reasoningEffort: "high" });
+    expect(toProviderOptions({ reasoningEffort: "high", reasoning_effort: "low" })).toEqual({ reasoningEffort: "high" });
+  });
+
+  test("toProviderOptions is pure: the input (even frozen table data) is not touched", () => {
+    const input = { reasoning_effort: "low", thinking: { type: "enabled" } };
+    const out = toProviderOptions(input);
+    expect(out).not.toBe(input);
+    expect(input).toEqual({ reasoning_effort: "low", thinking: { type: "enabled" } });
+    expect(toProviderOptions(WIRE_TABLE.opencode.max)).toEqual({ reasoningEffort: "max" });
+    expect(WIRE_TABLE.opencode.max).toEqual({ reasoning_effort: "max" });
+  });
+
+  test("toProviderOptions keeps a JSON \"__proto__\" key as a plain key (no prototype change)", () => {
+    const out = toProviderOptions(JSON.parse('{"__proto__":{"polluted":1},"reasoning_effort":"low"}'));
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+    expect((out as { polluted?: unknown }).polluted).toBeUndefined();
+    expect(Object.keys(out)).toEqual(["__proto__", "reasoningEffort"]);
   });
 });
