@@ -2,6 +2,31 @@
 // them into OpenAI-style error responses, whose `error.message` opencode shows as it is.
 import { API_KEY_HELP_URL, API_KEY_PREFIX, DEVICE_LOGIN_LABEL, PROVIDER_NAME } from "./constants.ts";
 
+/**
+ * opencode 1.18.33 retries a failed request (5 times, about 75 s of backoff, silently) when its status
+ * is 408/409/429/>=500 OR its message or raw body matches one of these (the bundled SessionRetry
+ * patterns, measured in test/e2e/NOTES.md §4). A final error must avoid them to be shown at once, so
+ * the messages below never contain them, and quoted server text that does is left out.
+ */
+export const OPENCODE_RETRY_PATTERNS: readonly RegExp[] = [
+  /429|500|502|503|504|524/i,
+  /rate increased too quickly|rate limit|rate-limit|rate_limit|too many requests/i,
+  /overloaded|service unavailable|service_unavailable|service-unavailable|internal error|internal_error|internal server error|server error|server_error|server-error|provider returned error|provider_returned_error|provider-returned-error/i,
+  /terminated|fetch failed|failed to fetch|network[-_\s]error|upstream connect|connection error|connection refused|connection lost|socket connection was closed|socket hang up|reset before headers|getaddrinfo|enotfound|eai_again|econnrefused|econnreset|etimedout/i,
+  /^timeout$|\b(?:request|response|connection|network|stream|read) (?:timeout|timed out|time out)\b/i,
+  /try your request again|retry your request|resource exhausted|resource_exhausted/i,
+  /\btry again (?:later|in\b)|\b(?:currently|temporarily) at capacity\b/i,
+];
+
+export function triggersOpencodeRetry(text: string): boolean {
+  return OPENCODE_RETRY_PATTERNS.some((p) => p.test(text));
+}
+
+/** Server text safe to quote in a final error: empty when it would make opencode retry. */
+function quote(serverMessage: string): string {
+  return serverMessage && !triggersOpencodeRetry(serverMessage) ? `: "${serverMessage}"` : "";
+}
+
 export const LOGIN_HINT = `Run \`opencode auth login\`, choose "${PROVIDER_NAME}", then "${DEVICE_LOGIN_LABEL}".`;
 
 export type KimiErrorKind = "login-required" | "refresh-unavailable" | "wrong-base" | "bad-key";
@@ -31,7 +56,7 @@ export class KimiError extends Error {
 
 export const messages = {
   loginRequired: (detail: string) =>
-    `Kimi Code login is no longer valid (${detail}). ${LOGIN_HINT}`,
+    `Kimi Code login is no longer valid${triggersOpencodeRetry(detail) ? "" : ` (${detail})`}. ${LOGIN_HINT}`,
   refreshUnavailable: (detail: string) =>
     `Kimi Code could not refresh your login token (${detail}). Check your network connection; the stored login is kept and the next request tries again.`,
   unauthorizedAfterRetry: () =>
@@ -42,8 +67,10 @@ export const messages = {
   wrongBase: (credentialBase: string, requestBase: string) =>
     `This Kimi Code login belongs to ${credentialBase}, but opencode is sending requests to ${requestBase}; the token is never sent elsewhere. ` +
     `Set the plugin's "region" (or KIMI_CODE_REGION / KIMI_CODE_BASE_URL) to match the login, or log in again. ${LOGIN_HINT}`,
+  // Kimi's error type here is access_terminated_error; the word "terminated" would make opencode
+  // retry for a minute, so the message describes it instead of naming it.
   accessTerminated: (serverMessage: string, identityDescription: string, identityName: string) =>
-    `Kimi Code refused this client (HTTP 403 access_terminated_error${serverMessage ? `: "${serverMessage}"` : ""}). ` +
+    `Kimi Code refused this client (HTTP 403, client not on Kimi's allowlist${quote(serverMessage)}). ` +
     `The request went out as ${identityDescription} (identity profile "${identityName}"). ` +
     `Kimi serves this endpoint only to clients on its allowlist. What you can do: ` +
     `(1) update opencode-kimi-code and opencode, in case Kimi changed its allowlist; ` +
@@ -52,13 +79,21 @@ export const messages = {
       ? `(3) the "kimi-cli" identity was refused too: switch back to the default identity "opencode". `
       : `(3) the opt-in identity "kimi-cli" (plugin option identity or KIMI_CODE_IDENTITY=kimi-cli) makes requests look like kimi-cli; ` +
         `Kimi's rules forbid altering the client identifier and memberships have been suspended for it, so it is at your own risk. `) +
-    `If Kimi's own service is failing, this also happens to official clients: retry later.`,
+    `If official clients are refused too, it is an incident on Kimi's side and passes.`,
   membershipExpired: (serverMessage: string) =>
-    `Your Kimi Code membership has expired or does not include this model (HTTP 402${serverMessage ? `: "${serverMessage}"` : ""}). ` +
+    `Your Kimi Code membership has expired or does not include this model (HTTP 402${quote(serverMessage)}). ` +
     `Renew or upgrade your plan at https://www.kimi.com/code, then retry.`,
+  forbidden: (serverMessage: string) => `Kimi Code refused the request (HTTP 403${quote(serverMessage)}).`,
+  rejectedKey: (serverMessage: string) =>
+    `Kimi Code rejected the API key (HTTP 401${quote(serverMessage)}). Check that it is a current Kimi Code key from ${API_KEY_HELP_URL}, ` +
+    `then run \`opencode auth login\`, choose "${PROVIDER_NAME}", then "Kimi Code API key".`,
+  /** Retryable (opencode waits Retry-After and tries again), so it may quote anything. */
   rateLimited: (quotaSentence: string | undefined, retryAfterSeconds: number | undefined, serverMessage: string) =>
     (quotaSentence ?? `Kimi Code rate limit reached (HTTP 429${serverMessage ? `: "${serverMessage}"` : ""}).`) +
-    (retryAfterSeconds !== undefined ? ` Kimi asks to retry after ${formatSeconds(retryAfterSeconds)}.` : ""),
+    (retryAfterSeconds !== undefined ? ` Kimi asks to wait ${formatSeconds(retryAfterSeconds)}; opencode retries by itself.` : ""),
+  /** Final: shown at once instead of a silent retry loop that cannot succeed before the reset. */
+  quotaExhausted: (quotaSentence: string) =>
+    `${quotaSentence} Requests fail until then; upgrade or check your plan at https://www.kimi.com/code.`,
 };
 
 export function formatSeconds(seconds: number): string {
@@ -67,7 +102,7 @@ export function formatSeconds(seconds: number): string {
   const m = Math.round(s / 60);
   if (m < 90) return `${m} min`;
   const h = Math.floor(m / 60);
-  return `${h} h ${m % 60} min`;
+  return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
 }
 
 /** An OpenAI-compatible error response carrying our message (opencode shows `error.message`). */

@@ -15,7 +15,7 @@ import { applyProviderConfig, buildProviderBlock } from "./provider-config.ts";
 import { createRequestFetch } from "./request.ts";
 import { credentialFromStore, credentialToStore, type Credential, type OAuthCredential } from "./token.ts";
 import { TokenKeeper } from "./token-keeper.ts";
-import { describeQuotaExhaustion, fetchUsage } from "./usage.ts";
+import { fetchUsage } from "./usage.ts";
 
 /** Seams for tests; opencode never passes these. */
 export interface PluginOverrides {
@@ -67,16 +67,14 @@ export async function createHooks(input: PluginInput, rawOptions?: unknown, over
     identity,
     configuredApiBase: options.apiBase,
     fetch: fetchImpl,
-    describeQuota: async (credential) => {
-      const windows = await fetchUsage({
+    quota: async (credential) =>
+      fetchUsage({
         apiBase: credential.apiBase,
         token: credential.type === "oauth" ? credential.access : credential.key,
         headers: await identity.headers("api"),
         fetch: fetchImpl,
         timeoutMs: QUOTA_LOOKUP_TIMEOUT_MS,
-      });
-      return describeQuotaExhaustion(windows, new Date());
-    },
+      }),
   });
 
   return {

@@ -10,6 +10,7 @@ import type { HeaderSource } from "./http.ts";
 import { log } from "./log.ts";
 import type { Credential } from "./token.ts";
 import { API_KEY_PREFIX } from "./constants.ts";
+import { describeQuotaExhaustion, pickQuotaWindow, type QuotaWindow } from "./usage.ts";
 
 export interface RequestPathDeps {
   keeper: {
@@ -19,10 +20,17 @@ export interface RequestPathDeps {
   identity: { name: string; description: string; headers: HeaderSource };
   /** Where opencode is configured to send this provider's requests. */
   configuredApiBase: string;
-  /** A sentence naming the exhausted quota window and its reset, from /usages; undefined if unknown. */
-  describeQuota?: (credential: Credential) => Promise<string | undefined>;
+  /** The quota windows from /usages, to explain a 429; undefined when they cannot be had. */
+  quota?: (credential: Credential) => Promise<readonly QuotaWindow[] | undefined>;
   fetch?: typeof fetch;
+  now?: () => number;
 }
+
+/**
+ * An exhausted quota window that resets later than this is reported as a final error at once; a
+ * sooner reset stays a 429 with Retry-After, which opencode waits out and retries by itself.
+ */
+export const QUOTA_WAIT_LIMIT_MS = 5 * 60_000;
 
 type FetchFn = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
 
@@ -80,38 +88,74 @@ export function createRequestFetch(deps: RequestPathDeps): FetchFn {
       const v = response.headers.get(name);
       if (v !== null) keep.set(name, v);
     }
+    // Our own error types: Kimi's (e.g. access_terminated_error) can contain words that make opencode
+    // retry a final error for a minute (errors.ts OPENCODE_RETRY_PATTERNS).
     let message: string;
+    let type: string;
+    let outStatus = status;
     switch (status) {
       case 401:
+        type = "kimi_unauthorized";
         message =
           credential.type === "api"
-            ? `Kimi Code rejected the API key (HTTP 401${server.message ? `: "${server.message}"` : ""}). ${messages.badKey()}`
+            ? messages.rejectedKey(server.message)
             : retried
               ? messages.unauthorizedAfterRetry()
               : messages.loginRequired(server.message || "HTTP 401");
         break;
       case 402:
+        type = "kimi_membership_expired";
         message = messages.membershipExpired(server.message);
         break;
       case 403:
-        message =
-          server.type === "access_terminated_error" || /coding agents/i.test(server.message)
-            ? messages.accessTerminated(server.message, deps.identity.description, deps.identity.name)
-            : `Kimi Code refused the request (HTTP 403${server.message ? `: "${server.message}"` : ""}).`;
+        if (server.type === "access_terminated_error" || /coding agents/i.test(server.message)) {
+          type = "kimi_client_not_allowed";
+          message = messages.accessTerminated(server.message, deps.identity.description, deps.identity.name);
+        } else {
+          type = "kimi_forbidden";
+          message = messages.forbidden(server.message);
+        }
         break;
       default: {
-        const retryAfter = Number(response.headers.get("retry-after"));
-        let quota: string | undefined;
-        try {
-          quota = await deps.describeQuota?.(credential);
-        } catch {
-          quota = undefined;
-        }
-        message = messages.rateLimited(quota, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined, server.message);
+        ({ status: outStatus, type, message } = await explainRateLimit(response, credential, server.message, keep));
       }
+    }    log("warn", `Kimi Code answered HTTP ${status}`, { type: server.type, message: server.message });
+    return errorResponse(outStatus, message, type, keep);
+  }
+
+  /** 429: a quota window exhausted until much later is final; anything else stays a retryable 429. */
+  async function explainRateLimit(
+    response: Response,
+    credential: Credential,
+    serverMessage: string,
+    keep: Headers,
+  ): Promise<{ status: number; type: string; message: string }> {
+    const now = (deps.now ?? Date.now)();
+    let windows: readonly QuotaWindow[] | undefined;
+    try {
+      windows = await deps.quota?.(credential);
+    } catch {
+      windows = undefined;
     }
-    log("warn", `Kimi Code answered HTTP ${status}`, { type: server.type, message: server.message });
-    return errorResponse(status, message, server.type || `http_${status}`, keep);
+    const picked = windows ? pickQuotaWindow(windows) : undefined;
+    const resetAt = picked?.window.resetAt?.getTime();
+    if (windows && picked?.exhausted && (resetAt === undefined || resetAt - now > QUOTA_WAIT_LIMIT_MS)) {
+      // 403, not 429: opencode would otherwise retry for a minute (or wait out a Retry-After of hours).
+      keep.delete("retry-after");
+      const sentence = describeQuotaExhaustion(windows, new Date(now), { counts: false }) ?? "Kimi Code quota exhausted.";
+      return { status: 403, type: "kimi_quota_exhausted", message: messages.quotaExhausted(sentence) };
+    }
+    let retryAfter = Number(response.headers.get("retry-after"));
+    if (!(Number.isFinite(retryAfter) && retryAfter > 0)) {
+      retryAfter = resetAt !== undefined && picked?.exhausted ? Math.max(1, Math.ceil((resetAt - now) / 1000)) : Number.NaN;
+      if (Number.isFinite(retryAfter)) keep.set("retry-after", String(retryAfter));
+    }
+    const sentence = windows ? describeQuotaExhaustion(windows, new Date(now)) : undefined;
+    return {
+      status: 429,
+      type: "kimi_rate_limited",
+      message: messages.rateLimited(sentence, Number.isFinite(retryAfter) ? retryAfter : undefined, serverMessage),
+    };
   }
 
   return async function kimiFetch(input, init) {

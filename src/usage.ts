@@ -249,23 +249,40 @@ function usedText(w: QuotaWindow): string {
  * work again), else the fullest window if it is at least NEARLY_EXHAUSTED_RATIO used.
  * e.g. "Kimi Code quota exhausted: 5h limit used 300/300, resets at 14:05 (in 1 h 12 min)."
  */
-export function describeQuotaExhaustion(windows: readonly QuotaWindow[], now: Date = new Date()): string | undefined {
+/**
+ * The window a 429 is about: an exhausted one (remaining 0 or used ≥ limit; of several, the one that
+ * resets last), else the fullest one when it is at least NEARLY_EXHAUSTED_RATIO used; else undefined.
+ */
+export function pickQuotaWindow(windows: readonly QuotaWindow[]): { window: QuotaWindow; exhausted: boolean } | undefined {
   const valid = windows.filter((w) => w.limit > 0 && Number.isFinite(w.used) && Number.isFinite(w.limit));
   const exhausted = valid.filter((w) => w.remaining <= 0 || w.used >= w.limit);
-  let pick: QuotaWindow | undefined;
-  let nearly = false;
   if (exhausted.length > 0) {
-    pick = exhausted.reduce((a, b) => ((b.resetAt?.getTime() ?? -Infinity) > (a.resetAt?.getTime() ?? -Infinity) ? b : a));
-  } else {
-    const fullest = valid.reduce<QuotaWindow | undefined>((a, b) => (!a || b.used / b.limit > a.used / a.limit ? b : a), undefined);
-    if (!fullest || fullest.used / fullest.limit < NEARLY_EXHAUSTED_RATIO) return undefined;
-    pick = fullest;
-    nearly = true;
+    const window = exhausted.reduce((a, b) => ((b.resetAt?.getTime() ?? -Infinity) > (a.resetAt?.getTime() ?? -Infinity) ? b : a));
+    return { window, exhausted: true };
   }
+  const fullest = valid.reduce<QuotaWindow | undefined>((a, b) => (!a || b.used / b.limit > a.used / a.limit ? b : a), undefined);
+  if (!fullest || fullest.used / fullest.limit < NEARLY_EXHAUSTED_RATIO) return undefined;
+  return { window: fullest, exhausted: false };
+}
+
+/**
+ * A user sentence for a chat 429, e.g. "Kimi Code quota exhausted: 5h limit used 300/300, resets at
+ * 14:05 (in 1 h 12 min)."; undefined when /usages cannot tell. `counts: false` says "used up" instead of
+ * the numbers (for messages that must not contain digit runs opencode's retry heuristics react to).
+ */
+export function describeQuotaExhaustion(
+  windows: readonly QuotaWindow[],
+  now: Date = new Date(),
+  { counts = true }: { counts?: boolean } = {},
+): string | undefined {
+  const picked = pickQuotaWindow(windows);
+  if (!picked) return undefined;
+  const { window: pick, exhausted } = picked;
   let reset = "";
   if (pick.resetAt) {
     const ms = pick.resetAt.getTime() - now.getTime();
     reset = ms <= 0 ? ", resetting now" : `, resets ${formatResetClock(pick.resetAt, now)} (in ${formatDuration(ms)})`;
   }
-  return `Kimi Code quota ${nearly ? "almost exhausted" : "exhausted"}: ${pick.label} used ${usedText(pick)}${reset}.`;
+  const used = counts ? `used ${usedText(pick)}` : exhausted ? "used up" : "almost used up";
+  return `Kimi Code quota ${exhausted ? "exhausted" : "almost exhausted"}: ${pick.label} ${used}${reset}.`;
 }

@@ -2,7 +2,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { createIdentity } from "../src/identity.ts";
 import { createRequestFetch, type RequestPathDeps } from "../src/request.ts";
+import { triggersOpencodeRetry } from "../src/errors.ts";
 import type { Credential } from "../src/token.ts";
+import type { QuotaWindow } from "../src/usage.ts";
 import { tempDir } from "./helpers/tmp.ts";
 
 interface Seen {
@@ -216,7 +218,7 @@ describe("responses", () => {
     const res = await make({ keeper: keeper(oauth("A")) })(CHAT, { method: "POST", body: "{}" });
     expect(res.status).toBe(403);
     const { error } = (await res.json()) as { error: { message: string; type: string } };
-    expect(error.type).toBe("access_terminated_error");
+    expect(error.type).toBe("kimi_client_not_allowed");
     expect(error.message).toContain(`as opencode's own User-Agent (identity profile "opencode")`);
     expect(error.message).toContain("Coding Agents");
     expect(error.message).toContain("API key");
@@ -230,17 +232,60 @@ describe("responses", () => {
     expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/membership has expired.*Renew/);
   });
 
-  test("429 carries the quota sentence and keeps Retry-After", async () => {
-    reset(() => Response.json({ error: { message: "rate limit", type: "rate_limit_reached_error" } }, { status: 429, headers: { "retry-after": "120" } }));
-    const res = await make({
-      keeper: keeper(oauth("A")),
-      describeQuota: async () => "Kimi Code quota exhausted: 5h limit used 300/300, resets at 14:05 (in 2 min).",
-    })(CHAT, { method: "POST", body: "{}" });
+  const fiveHour = (resetInMs: number): QuotaWindow[] => [
+    { label: "Weekly limit", used: 40, limit: 2000, remaining: 1960, resetAt: new Date(Date.now() + 86_400_000), unit: "count" },
+    { label: "5h limit", used: 300, limit: 300, remaining: 0, resetAt: new Date(Date.now() + resetInMs), unit: "count" },
+  ];
+  const rateLimited = () =>
+    reset(() => Response.json({ error: { message: "rate limit", type: "rate_limit_reached_error" } }, { status: 429, headers: { "retry-after": "7200" } }));
+
+  test("429 with a quota window exhausted for hours: a final error at once, naming the window and its reset", async () => {
+    rateLimited();
+    const res = await make({ keeper: keeper(oauth("A")), quota: async () => fiveHour(2 * 3_600_000) })(CHAT, { method: "POST", body: "{}" });
+    expect(res.status).toBe(403); // not 429: opencode would sit out a Retry-After of hours
+    expect(res.headers.get("retry-after")).toBeNull();
+    const body = await res.text();
+    const { error } = JSON.parse(body) as { error: { message: string; type: string } };
+    expect(error.type).toBe("kimi_quota_exhausted");
+    expect(error.message).toContain("5h limit used up");
+    expect(error.message).toMatch(/resets .*\(in 2 h\)/);
+    expect(triggersOpencodeRetry(body)).toBe(false);
+  });
+
+  test("429 with a reset minutes away stays retryable, with Retry-After until the reset", async () => {
+    reset(() => Response.json({ error: { message: "rate limit", type: "rate_limit_reached_error" } }, { status: 429 }));
+    const res = await make({ keeper: keeper(oauth("A")), quota: async () => fiveHour(120_000) })(CHAT, { method: "POST", body: "{}" });
     expect(res.status).toBe(429);
-    expect(res.headers.get("retry-after")).toBe("120");
+    const retryAfter = Number(res.headers.get("retry-after"));
+    expect(retryAfter).toBeGreaterThan(100);
+    expect(retryAfter).toBeLessThanOrEqual(120);
     const message = ((await res.json()) as { error: { message: string } }).error.message;
     expect(message).toContain("5h limit used 300/300");
-    expect(message).toContain("retry after 2 min");
+    expect(message).toContain("opencode retries by itself");
+  });
+
+  test("429 without quota information keeps the server's Retry-After and message", async () => {
+    rateLimited();
+    const res = await make({ keeper: keeper(oauth("A")), quota: async () => undefined })(CHAT, { method: "POST", body: "{}" });
+    expect(res.status).toBe(429);
+    expect(res.headers.get("retry-after")).toBe("7200");
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain("wait 2 h;");
+  });
+
+  test("final errors (401, 402, 403) never contain words that make opencode retry them", async () => {
+    const cases: [number, unknown][] = [
+      [403, { error: { message: "Kimi For Coding is currently only available for Coding Agents such as Kimi CLI, Claude Code, Roo Code, Kilo Code, etc.", type: "access_terminated_error" } }],
+      [403, { error: { message: "internal server error 500", type: "server_error" } }],
+      [402, { error: { message: "membership expired; try again later", type: "membership_expired_error" } }],
+      [401, { error: { message: "token terminated", type: "invalid_authentication_error" } }],
+    ];
+    for (const [status, payload] of cases) {
+      reset(() => Response.json(payload, { status }));
+      const res = await make({ keeper: keeper(oauth("A"), oauth("B")) })(CHAT, { method: "POST", body: "{}" });
+      expect(res.status).toBe(status);
+      const body = await res.text();
+      expect(triggersOpencodeRetry(body)).toBe(false);
+    }
   });
 
   test("other errors pass through untouched", async () => {

@@ -4,6 +4,7 @@ import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { GATE_MESSAGE, startEmulator, type RunningEmulator } from "../../emulator/index.ts";
 import { PROVIDER_ID } from "../../src/constants.ts";
+import { triggersOpencodeRetry } from "../../src/errors.ts";
 import { deviceLogin, OPENCODE_UA, pluginWorld } from "../helpers/plugin-env.ts";
 
 let emu: RunningEmulator;
@@ -173,8 +174,9 @@ describe("the client gate, as Kimi answers both identity profiles", () => {
       const res = await world.chat();
       expect(res.status).toBe(403);
       const { error } = (await res.json()) as { error: { message: string; type: string } };
-      expect(error.type).toBe("access_terminated_error");
+      expect(error.type).toBe("kimi_client_not_allowed");
       expect(error.message).toContain(GATE_MESSAGE);
+      expect(triggersOpencodeRetry(JSON.stringify(error))).toBe(false);
       expect(error.message).toContain(`identity profile "opencode"`);
       expect(error.message).toContain("kimi-cli");
       expect(error.message).toContain("suspended");
@@ -210,7 +212,7 @@ describe("the client gate, as Kimi answers both identity profiles", () => {
 });
 
 describe("quota and plan", () => {
-  test("429: the error names the exhausted window and when it resets", async () => {
+  test("429 with the 5h window exhausted: a final error naming the window and when it resets", async () => {
     const world = await pluginWorld(emu);
     await deviceLogin(world);
     emu.state.resetQuota();
@@ -218,11 +220,11 @@ describe("quota and plan", () => {
     try {
       expect((await world.chat()).status).toBe(200);
       const res = await world.chat();
-      expect(res.status).toBe(429);
-      expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
-      const { error } = (await res.json()) as { error: { message: string } };
-      expect(error.message).toMatch(/5h limit/i);
-      expect(error.message).toMatch(/reset/i);
+      expect(emu.state.requestsTo(CHAT).at(-1)!.status).toBe(429);
+      expect(res.status).toBe(403); // final: the reset is hours away, retrying cannot help
+      const { error } = (await res.json()) as { error: { message: string; type: string } };
+      expect(error.type).toBe("kimi_quota_exhausted");
+      expect(error.message).toMatch(/5h limit used up, resets .* \(in [45] h/);
     } finally {
       emu.state.configure({ fiveHourRequestLimit: 300 });
       emu.state.resetQuota();
