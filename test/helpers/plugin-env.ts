@@ -72,3 +72,17 @@ export async function deviceLogin(world: PluginWorld): Promise<Record<string, un
   await world.store.set("kimi-for-coding-oauth", { type: "oauth", refresh, access, expires, ...extra });
   return result;
 }
+
+/** Stores a login minted by the emulator directly (no device flow), as opencode would store it. */
+export async function seedLogin(world: PluginWorld, emu: RunningEmulator, lifetimeSec?: number): Promise<Record<string, unknown>> {
+  const t = emu.state.mintTokens(lifetimeSec === undefined ? {} : { lifetimeSec });
+  const entry = {
+    type: "oauth",
+    access: t.access_token,
+    refresh: t.refresh_token,
+    expires: Date.now() + t.expires_in * 1000,
+    enterpriseUrl: emu.apiBase,
+  };
+  await world.store.set("kimi-for-coding-oauth", entry);
+  return entry;
+}

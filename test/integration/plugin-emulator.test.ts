@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { GATE_MESSAGE, startEmulator, type RunningEmulator } from "../../emulator/index.ts";
 import { PROVIDER_ID } from "../../src/constants.ts";
 import { triggersOpencodeRetry } from "../../src/errors.ts";
-import { deviceLogin, OPENCODE_UA, pluginWorld } from "../helpers/plugin-env.ts";
+import { deviceLogin, OPENCODE_UA, pluginWorld, seedLogin } from "../helpers/plugin-env.ts";
 
 let emu: RunningEmulator;
 beforeAll(async () => {
@@ -87,7 +87,7 @@ describe("device login against the emulator", () => {
 describe("chat through the loader's fetch", () => {
   test("a streamed chat: the emulator's token, opencode's own User-Agent, the stream intact", async () => {
     const world = await pluginWorld(emu);
-    const login = await deviceLogin(world);
+    const login = await seedLogin(world, emu);
     const res = await world.chat({}, { authorization: "Bearer opencode-oauth-dummy-key", "x-opencode-kimi-probe": "1" });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/event-stream");
@@ -104,7 +104,7 @@ describe("chat through the loader's fetch", () => {
     emu.state.configure({ accessTokenLifetimeSec: 2 });
     try {
       const world = await pluginWorld(emu);
-      const login = await deviceLogin(world);
+      const login = await seedLogin(world, emu);
       await Bun.sleep(1100); // past half the 2 s lifetime
       const refreshesBefore = emu.state.refreshCount;
       const results = await Promise.all([world.chat(), world.chat(), world.chat()]);
@@ -121,7 +121,7 @@ describe("chat through the loader's fetch", () => {
 
   test("a 401 from chat triggers exactly one forced refresh and one retry with the same body", async () => {
     const world = await pluginWorld(emu);
-    const login = await deviceLogin(world);
+    const login = await seedLogin(world, emu);
     emu.state.revokeAccessToken(login.access as string);
     const chatsBefore = emu.state.requestsTo(CHAT).length;
     const res = await world.chat({ messages: [{ role: "user", content: "replay me" }] });
@@ -134,7 +134,7 @@ describe("chat through the loader's fetch", () => {
 
   test("with every token revoked, the user is told to log in again, after one retry", async () => {
     const world = await pluginWorld(emu);
-    await deviceLogin(world);
+    await seedLogin(world, emu);
     emu.state.revokeAll();
     const chatsBefore = emu.state.requestsTo(CHAT).length;
     const res = await world.chat();
@@ -147,11 +147,7 @@ describe("chat through the loader's fetch", () => {
 
   test("100 concurrent requests with a due token: exactly one refresh", async () => {
     const world = await pluginWorld(emu);
-    await deviceLogin(world);
-    // Replace the login by a short-lived one and wait until it is due (past half its lifetime).
-    const stored = (await world.store.all())[PROVIDER_ID]!;
-    const short = emu.state.mintTokens({ lifetimeSec: 2 });
-    await world.store.set(PROVIDER_ID, { ...stored, access: short.access_token, refresh: short.refresh_token, expires: Date.now() + 2000 });
+    await seedLogin(world, emu, 2); // due once past half its 2 s lifetime
     await Bun.sleep(1100);
     const before = emu.state.refreshCount;
     const f = await world.loaderFetch();
@@ -170,7 +166,7 @@ describe("the client gate, as Kimi answers both identity profiles", () => {
     emu.state.configure({ allowedUserAgentPrefixes: ["KimiCLI/", "claude-code/"] });
     try {
       const world = await pluginWorld(emu);
-      await deviceLogin(world);
+      await seedLogin(world, emu);
       const res = await world.chat();
       expect(res.status).toBe(403);
       const { error } = (await res.json()) as { error: { message: string; type: string } };
@@ -189,7 +185,7 @@ describe("the client gate, as Kimi answers both identity profiles", () => {
     emu.state.configure({ allowedUserAgentPrefixes: ["KimiCLI/"] });
     try {
       const world = await pluginWorld(emu, { identity: "kimi-cli" });
-      await deviceLogin(world);
+      await deviceLogin(world); // its OAuth calls carry the identity too
       const res = await world.chat();
       expect(res.status).toBe(200);
       const chat = lastChatRequest().headers;
@@ -214,7 +210,7 @@ describe("the client gate, as Kimi answers both identity profiles", () => {
 describe("quota and plan", () => {
   test("429 with the 5h window exhausted: a final error naming the window and when it resets", async () => {
     const world = await pluginWorld(emu);
-    await deviceLogin(world);
+    await seedLogin(world, emu);
     emu.state.resetQuota();
     emu.state.configure({ fiveHourRequestLimit: 1 });
     try {
@@ -233,7 +229,7 @@ describe("quota and plan", () => {
 
   test("402: the membership message", async () => {
     const world = await pluginWorld(emu);
-    await deviceLogin(world);
+    await seedLogin(world, emu);
     emu.state.configure({ membershipExpired: true });
     try {
       const res = await world.chat();
