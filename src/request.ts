@@ -116,10 +116,10 @@ export function createRequestFetch(deps: RequestPathDeps): FetchFn {
           message = messages.forbidden(server.message);
         }
         break;
-      default: {
+      default:
         ({ status: outStatus, type, message } = await explainRateLimit(response, credential, server.message, keep));
-      }
-    }    log("warn", `Kimi Code answered HTTP ${status}`, { type: server.type, message: server.message });
+    }
+    log("warn", `Kimi Code answered HTTP ${status}`, { type: server.type, message: server.message });
     return errorResponse(outStatus, message, type, keep);
   }
 
