@@ -8,7 +8,7 @@
 // Runtime shapes differ from the published types: `input.provider` has no `info`, `input.model.variants`
 // and `input.message.model.variant` may be undefined. Everything is read defensively.
 import { PROVIDER_ID } from "./constants.ts";
-import { isRecord } from "./discovery.ts";
+import { isRecord } from "./http.ts";
 import { log } from "./log.ts";
 import type { IdentityName } from "./options.ts";
 

@@ -20,6 +20,8 @@ import type { IdentityName } from "./options.ts";
 /** chat: POST /chat/completions. oauth: device authorization, token polling, refresh. api: /models, /usages. */
 export type CallKind = "chat" | "oauth" | "api";
 export const CALL_KINDS: readonly CallKind[] = ["chat", "oauth", "api"];
+/** The headers an identity puts on a call of a kind (`Identity.headers`), as callers depend on it. */
+export type HeaderSource = (kind: CallKind) => Promise<Record<string, string>>;
 
 /** kimi-cli release we reproduce (pyproject.toml:3 at the 1.49.0 release commit). */
 export const KIMI_CLI_VERSION = "1.49.0";

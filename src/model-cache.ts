@@ -5,7 +5,8 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "./atomic-file.ts";
-import { isDiscoveredModel, isRecord, type DiscoveredModel } from "./discovery.ts";
+import { isDiscoveredModel, type DiscoveredModel } from "./discovery.ts";
+import { isRecord } from "./http.ts";
 import { log } from "./log.ts";
 
 /**

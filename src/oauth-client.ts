@@ -9,7 +9,8 @@ import {
   OWN_CALL_TIMEOUT_MS,
   TOKEN_PATH,
 } from "./constants.ts";
-import { fetchWithTimeout, HttpError, oauthError, readBody, type HeaderSource } from "./http.ts";
+import { fetchWithTimeout, HttpError, oauthError, readBody } from "./http.ts";
+import type { HeaderSource } from "./identity.ts";
 import { parseTokenResponse, type TokenResponse } from "./token.ts";
 
 export interface DeviceAuthorization {
@@ -70,7 +71,7 @@ export class OAuthClient {
     if (status !== 200 || !body || typeof body !== "object") {
       const { error, description } = oauthError(body);
       const detail = description ?? error ?? (typeof body === "string" ? body.slice(0, 200) : "");
-      throw new HttpError(`device authorization failed (HTTP ${status})${detail ? `: ${detail}` : ""}`, status, body);
+      throw new HttpError(`device authorization failed (HTTP ${status})${detail ? `: ${detail}` : ""}`, "http", status, body);
     }
     const b = body as Record<string, unknown>;
     const str = (k: string) => (typeof b[k] === "string" ? (b[k] as string) : "");
@@ -83,7 +84,7 @@ export class OAuthClient {
     const verificationUri = str("verification_uri");
     const verificationUriComplete = str("verification_uri_complete") || verificationUri;
     if (!deviceCode || !userCode || !verificationUriComplete) {
-      throw new HttpError("device authorization answer lacks device_code, user_code or verification URI", status, body);
+      throw new HttpError("device authorization answer lacks device_code, user_code or verification URI", "shape", status, body);
     }
     return {
       deviceCode,
@@ -144,12 +145,13 @@ export class OAuthClient {
       try {
         return parseTokenResponse(body);
       } catch (e) {
-        throw new HttpError(`refresh answer invalid: ${(e as Error).message}`, status, body);
+        throw new HttpError(`refresh answer invalid: ${(e as Error).message}`, "shape", status, body);
       }
     }
     const { error, description } = oauthError(body);
     throw new HttpError(
       `token refresh failed (HTTP ${status}${error ? ` ${error}` : ""}${description ? `: ${description}` : ""})`,
+      status === 401 ? "unauthorized" : "http",
       status,
       body,
     );

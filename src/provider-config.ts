@@ -2,7 +2,8 @@
 // Shape verified with opencode 1.18.33 (opencode-plugin-api.md §8). The user's own block under the same
 // id is merged in and the user's values win; bad user input is logged and ignored, never thrown.
 import { PROVIDER_ID, PROVIDER_NAME } from "./constants.ts";
-import { DEFAULT_MODELS, isRecord, type DiscoveredModel } from "./discovery.ts";
+import { DEFAULT_MODELS, type DiscoveredModel } from "./discovery.ts";
+import { isRecord } from "./http.ts";
 import { log } from "./log.ts";
 import type { IdentityName } from "./options.ts";
 import { toProviderOptions, variantsFor } from "./variants.ts";

@@ -6,7 +6,7 @@
 // and what to do. Nothing here throws into opencode: failures become error responses.
 import { PRIVATE_HEADER_PREFIX } from "./constants.ts";
 import { errorResponse, KimiError, messages, serverError } from "./errors.ts";
-import type { HeaderSource } from "./http.ts";
+import type { HeaderSource } from "./identity.ts";
 import { log } from "./log.ts";
 import type { Credential } from "./token.ts";
 import { API_KEY_PREFIX } from "./constants.ts";

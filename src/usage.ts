@@ -6,7 +6,7 @@
 // `{used_ratio, reset_time}` (a fraction, no counts), sometimes camelCase (`limit5h{usedRatio,resetAt}`)
 // and wrapped in `{code, data:{quota:{…}}}`. Both can appear in one body; counted windows win over
 // ratio windows of the same label.
-import { isRecord, getJson, KimiHttpError, describeJson, type JsonGetArgs } from "./discovery.ts";
+import { describeJson, getJson, HttpError, isRecord, type JsonGetArgs } from "./http.ts";
 
 export interface QuotaWindow {
   /** "Weekly limit", "5h limit", "Monthly limit", … (kimi-cli's labels where it has them). */
@@ -20,7 +20,7 @@ export interface QuotaWindow {
 }
 
 /** The only error fetchUsage throws. */
-export class UsageError extends KimiHttpError {}
+export class UsageError extends HttpError {}
 
 /** A window at or above this share used counts as "almost exhausted" when none is fully exhausted. */
 export const NEARLY_EXHAUSTED_RATIO = 0.95;

@@ -108,7 +108,7 @@ describe("token lifecycle", () => {
     const winner = freshJwt("winner");
     s = await setup(cred(dueJwt("old"), "r0"), async () => {
       s.setStored(cred(winner, "r-winner")); // the other process stored its rotation meanwhile
-      throw new HttpError("token refresh failed (HTTP 401 invalid_grant)", 401, { error: "invalid_grant" });
+      throw new HttpError("token refresh failed (HTTP 401 invalid_grant)", "unauthorized", 401, { error: "invalid_grant" });
     });
     const c = await s.keeper.credential();
     expect(c.type === "oauth" && c.access).toBe(winner);
@@ -123,7 +123,7 @@ describe("token lifecycle", () => {
     ] as const) {
       const original = cred(dueJwt("old"), "r0");
       const s = await setup(original, async () => {
-        throw new HttpError(`HTTP ${status}`, status, body);
+        throw new HttpError(`HTTP ${status}`, "http", status, body);
       });
       const err = await s.keeper.credential().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(KimiError);
@@ -141,9 +141,9 @@ describe("token lifecycle", () => {
 
   test("429/5xx/network: three tries, 1 s then 2 s apart, then a clear error", async () => {
     const failures = [
-      new HttpError("HTTP 503", 503, "<html>"),
-      new HttpError("could not reach auth.kimi.com", undefined, undefined),
-      new HttpError("HTTP 429", 429, {}),
+      new HttpError("HTTP 503", "html", 503, "<html>"),
+      new HttpError("could not reach auth.kimi.com", "network"),
+      new HttpError("HTTP 429", "http", 429, {}),
     ];
     const s = await setup(cred(dueJwt("old"), "r0"), async (_r, n) => {
       throw failures[n - 1]!;
@@ -158,7 +158,7 @@ describe("token lifecycle", () => {
 
   test("a transient failure then success recovers within the three tries", async () => {
     const s = await setup(cred(dueJwt("old"), "r0"), async (_r, n) => {
-      if (n === 1) throw new HttpError("HTTP 502", 502, "");
+      if (n === 1) throw new HttpError("HTTP 502", "http", 502, "");
       return { access_token: freshJwt("ok"), refresh_token: "r-ok", expires_in: 900 };
     });
     const c = await s.keeper.credential();
