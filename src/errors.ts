@@ -91,6 +91,10 @@ export const messages = {
   rateLimited: (quotaSentence: string | undefined, retryAfterSeconds: number | undefined, serverMessage: string) =>
     (quotaSentence ?? `Kimi Code rate limit reached (HTTP 429${serverMessage ? `: "${serverMessage}"` : ""}).`) +
     (retryAfterSeconds !== undefined ? ` Kimi asks to wait ${formatSeconds(retryAfterSeconds)}; opencode retries by itself.` : ""),
+  /** Final: Kimi asked to wait longer than opencode should sit silent (no quota details at hand). */
+  longWait: (seconds: number, until: Date, serverMessage: string) =>
+    `Kimi Code is refusing requests from this account for now${quote(serverMessage)} and asks to wait ${formatSeconds(seconds)} ` +
+    `(until ${until.toTimeString().slice(0, 5)}). Requests fail until then; check your plan's usage at https://www.kimi.com/code.`,
   /** Final: shown at once instead of a silent retry loop that cannot succeed before the reset. */
   quotaExhausted: (quotaSentence: string) =>
     `${quotaSentence} Requests fail until then; upgrade or check your plan at https://www.kimi.com/code.`,

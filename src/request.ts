@@ -145,10 +145,17 @@ export function createRequestFetch(deps: RequestPathDeps): FetchFn {
       const sentence = describeQuotaExhaustion(windows, new Date(now), { counts: false }) ?? "Kimi Code quota exhausted.";
       return { status: 403, type: "kimi_quota_exhausted", message: messages.quotaExhausted(sentence) };
     }
-    let retryAfter = Number(response.headers.get("retry-after"));
-    if (!(Number.isFinite(retryAfter) && retryAfter > 0)) {
-      retryAfter = resetAt !== undefined && picked?.exhausted ? Math.max(1, Math.ceil((resetAt - now) / 1000)) : Number.NaN;
-      if (Number.isFinite(retryAfter)) keep.set("retry-after", String(retryAfter));
+    // Kimi's own Retry-After: a wait longer than the limit would stall opencode silently (it honours
+    // any Retry-After), so it too becomes a final error, even when /usages cannot say why.
+    const waitMs = retryAfterMs(response.headers.get("retry-after"), now);
+    if (waitMs !== undefined && waitMs > QUOTA_WAIT_LIMIT_MS) {
+      keep.delete("retry-after");
+      return { status: 403, type: "kimi_wait_required", message: messages.longWait(waitMs / 1000, new Date(now + waitMs), serverMessage) };
+    }
+    let retryAfter = waitMs !== undefined ? Math.ceil(waitMs / 1000) : Number.NaN;
+    if (!Number.isFinite(retryAfter) && resetAt !== undefined && picked?.exhausted) {
+      retryAfter = Math.max(1, Math.ceil((resetAt - now) / 1000));
+      keep.set("retry-after", String(retryAfter));
     }
     const sentence = windows ? describeQuotaExhaustion(windows, new Date(now)) : undefined;
     return {
@@ -210,6 +217,15 @@ export function createRequestFetch(deps: RequestPathDeps): FetchFn {
       throw error; // network errors and aborts: opencode's own retry and abort handling applies
     }
   };
+}
+
+/** A Retry-After header (seconds or an HTTP date) as milliseconds from now; undefined if absent or invalid. */
+export function retryAfterMs(header: string | null, now: number): number | undefined {
+  if (header === null || header.trim() === "") return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return seconds >= 0 ? seconds * 1000 : undefined;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 function failure(error: unknown): Response {

@@ -1,7 +1,7 @@
 // The request path over real loopback HTTP: a small server records what actually arrives.
 import { afterAll, describe, expect, test } from "bun:test";
 import { createIdentity } from "../src/identity.ts";
-import { createRequestFetch, type RequestPathDeps } from "../src/request.ts";
+import { createRequestFetch, retryAfterMs, type RequestPathDeps } from "../src/request.ts";
 import { triggersOpencodeRetry } from "../src/errors.ts";
 import type { Credential } from "../src/token.ts";
 import type { QuotaWindow } from "../src/usage.ts";
@@ -264,12 +264,38 @@ describe("responses", () => {
     expect(message).toContain("opencode retries by itself");
   });
 
-  test("429 without quota information keeps the server's Retry-After and message", async () => {
-    rateLimited();
+  test("429 with a short Retry-After and no quota information stays retryable, Retry-After kept", async () => {
+    reset(() => Response.json({ error: { message: "slow down", type: "rate_limit_reached_error" } }, { status: 429, headers: { "retry-after": "30" } }));
     const res = await make({ keeper: keeper(oauth("A")), quota: async () => undefined })(CHAT, { method: "POST", body: "{}" });
     expect(res.status).toBe(429);
-    expect(res.headers.get("retry-after")).toBe("7200");
-    expect(((await res.json()) as { error: { message: string } }).error.message).toContain("wait 2 h;");
+    expect(res.headers.get("retry-after")).toBe("30");
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain("wait 30 s");
+  });
+
+  test("429 asking to wait hours, with /usages unavailable: a final error at once, not a silent stall", async () => {
+    rateLimited(); // Retry-After: 7200
+    const res = await make({
+      keeper: keeper(oauth("A")),
+      quota: async () => {
+        throw new Error("usages down");
+      },
+    })(CHAT, { method: "POST", body: "{}" });
+    expect(res.status).toBe(403);
+    expect(res.headers.get("retry-after")).toBeNull();
+    const body = await res.text();
+    const { error } = JSON.parse(body) as { error: { message: string; type: string } };
+    expect(error.type).toBe("kimi_wait_required");
+    expect(error.message).toContain("asks to wait 2 h");
+    expect(triggersOpencodeRetry(body)).toBe(false);
+  });
+
+  test("Retry-After is read as seconds or as an HTTP date", () => {
+    const now = Date.parse("2026-11-22T10:00:00Z");
+    expect(retryAfterMs("120", now)).toBe(120_000);
+    expect(retryAfterMs("Sun, 22 Nov 2026 12:00:00 GMT", now)).toBe(7_200_000);
+    expect(retryAfterMs("soon", now)).toBeUndefined();
+    expect(retryAfterMs(null, now)).toBeUndefined();
+    expect(retryAfterMs("-5", now)).toBeUndefined();
   });
 
   test("final errors (401, 402, 403) never contain words that make opencode retry them", async () => {
