@@ -1,5 +1,7 @@
-// The plugin's only way to report: one line to stderr, prefixed, never a token.
-// opencode mirrors plugin stderr into its log with --print-logs; the TUI does not show it.
+// The plugin's only way to report, never with a token in it. Inside opencode, lines go to opencode's
+// own log (client.app.log → $XDG_DATA_HOME/opencode/log/, service "opencode-kimi-code"), because
+// stderr writes would land in the middle of the TUI; errors also go to stderr (they are rare and the
+// user needs them, e.g. why a login failed), and with KIMI_CODE_DEBUG=1 everything does.
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 export type Logger = (level: LogLevel, message: string, extra?: Record<string, unknown>) => void;
@@ -17,6 +19,14 @@ function debugEnabled(): boolean {
 }
 
 let sink: (line: string) => void = (line) => process.stderr.write(line + "\n");
+
+export type LogForwarder = (level: LogLevel, message: string, extra?: Record<string, unknown>) => unknown;
+let forward: LogForwarder | undefined;
+
+/** Sends log entries to opencode's logger (undefined: back to stderr only). */
+export function forwardLogsTo(next: LogForwarder | undefined): void {
+  forward = next;
+}
 
 /** Tests capture log lines with this. */
 export function setLogSink(next: (line: string) => void): () => void {
@@ -37,9 +47,21 @@ export const log: Logger = (level, message, extra) => {
       // unserialisable extras are dropped, the message still goes out
     }
   }
+  line = redact(line);
+  const toSink = () => {
+    try {
+      sink(line);
+    } catch {
+      // logging must never throw into opencode
+    }
+  };
+  if (!forward) return toSink();
+  if (level === "error" || debugEnabled()) toSink();
   try {
-    sink(redact(line));
+    const safeExtra = extra ? (JSON.parse(redact(JSON.stringify(extra))) as Record<string, unknown>) : undefined;
+    const pending = forward(level, redact(message), safeExtra);
+    if (pending instanceof Promise) pending.catch(() => level !== "error" && toSink());
   } catch {
-    // logging must never throw into opencode
+    if (level !== "error") toSink();
   }
 };

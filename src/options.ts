@@ -92,7 +92,7 @@ export function resolveOptions(pluginOptions: unknown, env: Env = process.env): 
   const dataHome = pick(env, "XDG_DATA_HOME") ?? join(home, ".local", "share");
   const cacheHome = pick(env, "XDG_CACHE_HOME") ?? join(home, ".cache");
 
-  for (const w of warnings) log("warn", w);
+  for (const w of warnings) log("error", `configuration: ${w}`);
   return {
     identity,
     region,

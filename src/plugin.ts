@@ -4,10 +4,10 @@ import { join } from "node:path";
 import type { Hooks, PluginInput } from "@opencode-ai/plugin";
 import { apiKeyMethod, apiKeyProblem, deviceLoginMethod } from "./auth-methods.ts";
 import { applyChatParams } from "./chat-params.ts";
-import { PROVIDER_ID } from "./constants.ts";
+import { PLUGIN_NAME, PROVIDER_ID } from "./constants.ts";
 import { DEFAULT_MODELS, fetchModels } from "./discovery.ts";
 import { createIdentity } from "./identity.ts";
-import { log } from "./log.ts";
+import { forwardLogsTo, log } from "./log.ts";
 import { isStale, readModelCache, writeModelCache } from "./model-cache.ts";
 import { OAuthClient } from "./oauth-client.ts";
 import { oauthHostFor, resolveOptions, type ResolvedOptions } from "./options.ts";
@@ -26,6 +26,11 @@ export interface PluginOverrides {
 const QUOTA_LOOKUP_TIMEOUT_MS = 5_000;
 
 export async function createHooks(input: PluginInput, rawOptions?: unknown, overrides: PluginOverrides = {}): Promise<Hooks> {
+  const app = (input.client as { app?: { log?: (args: unknown) => unknown } } | undefined)?.app;
+  if (typeof app?.log === "function") {
+    const send = app.log.bind(app);
+    forwardLogsTo((level, message, extra) => send({ body: { service: PLUGIN_NAME, level, message, ...(extra ? { extra } : {}) } }));
+  }
   const options: ResolvedOptions = resolveOptions(rawOptions, overrides.env ?? process.env);
   const fetchImpl = overrides.fetch ?? fetch;
   const identity = createIdentity(options.identity, { kimiShareDir: options.kimiShareDir });
