@@ -24,6 +24,7 @@ export interface PluginOverrides {
 }
 
 const QUOTA_LOOKUP_TIMEOUT_MS = 5_000;
+const LOGIN_DISCOVERY_TIMEOUT_MS = 10_000;
 
 export async function createHooks(input: PluginInput, rawOptions?: unknown, overrides: PluginOverrides = {}): Promise<Hooks> {
   const app = (input.client as { app?: { log?: (args: unknown) => unknown } } | undefined)?.app;
@@ -37,13 +38,14 @@ export async function createHooks(input: PluginInput, rawOptions?: unknown, over
   const oauthFor = (apiBase: string) =>
     new OAuthClient({ oauthHost: oauthHostFor(apiBase, options), headers: identity.headers, fetch: fetchImpl });
 
-  async function discover(credential: Credential): Promise<void> {
+  async function discover(credential: Credential, timeoutMs?: number): Promise<void> {
     const token = credential.type === "oauth" ? credential.access : credential.key;
     const models = await fetchModels({
       apiBase: credential.apiBase,
       token,
       headers: await identity.headers("api"),
       fetch: fetchImpl,
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     });
     await writeModelCache(options.cacheDir, credential.apiBase, models);
     log("debug", `discovered ${models.length} Kimi Code models`, { models: models.map((m) => m.id) });
@@ -124,7 +126,8 @@ export async function createHooks(input: PluginInput, rawOptions?: unknown, over
         deviceLoginMethod({
           oauth: oauthFor(options.apiBase),
           apiBase: options.apiBase,
-          afterLogin: (credential) => discover(credential),
+          // The login waits for this (so the next opencode start lists every model), but not for long.
+          afterLogin: (credential) => discover(credential, LOGIN_DISCOVERY_TIMEOUT_MS),
         }),
         apiKeyMethod(),
       ],
