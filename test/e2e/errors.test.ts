@@ -176,10 +176,12 @@ test("fails safe: a revoked login says to log in again, quickly, and another pro
   const grantsBefore = refreshGrants(emu).length;
   const chatsBefore = emu.state.requestsTo(CHAT_PATH).length;
 
+  // The second process gets its own opencode.db (OPENCODE_DB): two opencode runs starting together
+  // on one database sometimes fail with opencode's own "database is locked". auth.json stays shared.
   fake.respond("ok", { text: "still here" });
   const [other, kimi] = await Promise.all([
     runChat(home, "fake/m1", "hello there", { timeoutMs: 60_000 }),
-    runChat(home, MODEL, "say hello", { timeoutMs: ERROR_BOUND_MS }),
+    runChat(home, MODEL, "say hello", { timeoutMs: ERROR_BOUND_MS, env: { OPENCODE_DB: "opencode-second.db" } }),
   ]);
   expect(other.exitCode, printed(other)).toBe(0);
   expect(other.stdout.trim()).toBe("still here");

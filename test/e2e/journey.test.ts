@@ -84,11 +84,12 @@ test("models lists every model the emulator entitles, with no provider block in 
 test("chat turns: emulator token, opencode's User-Agent, variant fields, prompt_cache_key = session id", async () => {
   expect((await loggedIn()).exitCode).toBe(0);
   const access = String(readAuth(home)?.[PROVIDER]?.access);
-  // Two independent runs at once (same home is fine, NOTES.md §7): --variant high as JSON events
-  // with thinking shown, and --variant off in the default format.
+  // Two independent runs at once: --variant high as JSON events with thinking shown, and --variant off
+  // in the default format. The second has its own opencode.db (OPENCODE_DB): two runs starting together
+  // on one database sometimes fail with opencode's own "database is locked".
   const [high, off] = await Promise.all([
     runChat(home, MODEL, "say hello", { variant: "high", json: true, extraArgs: ["--thinking"], timeoutMs: 90_000 }),
-    runChat(home, MODEL, "say hello again", { variant: "off", timeoutMs: 90_000 }),
+    runChat(home, MODEL, "say hello again", { variant: "off", timeoutMs: 90_000, env: { OPENCODE_DB: "opencode-second.db" } }),
   ]);
   expect(high.exitCode, printed(high)).toBe(0);
   expect(off.exitCode, printed(off)).toBe(0);

@@ -80,9 +80,11 @@ test("two opencode processes, one auth.json, both expired, single-use refresh to
   const grantsBefore = refreshGrants(emu).length;
   const tokenCallsBefore = emu.state.requestsTo(TOKEN_PATH).length;
 
+  // The second process gets its own opencode.db (OPENCODE_DB): two opencode runs starting together
+  // on one database sometimes fail with opencode's own "database is locked". auth.json stays shared.
   const runs = await Promise.all([
     runChat(home, MODEL, "first process", { timeoutMs: 120_000 }),
-    runChat(home, MODEL, "second process", { timeoutMs: 120_000 }),
+    runChat(home, MODEL, "second process", { timeoutMs: 120_000, env: { OPENCODE_DB: "opencode-second.db" } }),
   ]);
   for (const r of runs) {
     expect(r.timedOut).toBe(false);
