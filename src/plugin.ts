@@ -38,6 +38,14 @@ export async function createHooks(input: PluginInput, rawOptions?: unknown, over
   const oauthFor = (apiBase: string) =>
     new OAuthClient({ oauthHost: oauthHostFor(apiBase, options), headers: identity.headers, fetch: fetchImpl });
 
+  // The config hook and the loader both want the cached model list at startup: read each file once.
+  const cacheReads = new Map<string, ReturnType<typeof readModelCache>>();
+  const cachedModels = (apiBase: string) => {
+    let read = cacheReads.get(apiBase);
+    if (!read) cacheReads.set(apiBase, (read = readModelCache(options.cacheDir, apiBase)));
+    return read;
+  };
+
   async function discover(credential: Credential, timeoutMs?: number): Promise<void> {
     const token = credential.type === "oauth" ? credential.access : credential.key;
     const models = await fetchModels({
@@ -48,6 +56,7 @@ export async function createHooks(input: PluginInput, rawOptions?: unknown, over
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     });
     await writeModelCache(options.cacheDir, credential.apiBase, models);
+    cacheReads.delete(credential.apiBase);
     log("debug", `discovered ${models.length} Kimi Code models`, { models: models.map((m) => m.id) });
   }
   const discoverInBackground = (credential: Credential) => {
@@ -87,7 +96,7 @@ export async function createHooks(input: PluginInput, rawOptions?: unknown, over
   return {
     async config(config) {
       try {
-        const cached = await readModelCache(options.cacheDir, options.apiBase);
+        const cached = await cachedModels(options.apiBase);
         const models = cached?.models.length ? cached.models : [...DEFAULT_MODELS];
         applyProviderConfig(config, buildProviderBlock({ models, apiBase: options.apiBase, identity: options.identity }));
       } catch (error) {
@@ -107,7 +116,7 @@ export async function createHooks(input: PluginInput, rawOptions?: unknown, over
             const problem = apiKeyProblem(credential.key);
             if (problem) log("warn", `the stored Kimi Code API key is ${problem}`);
           }
-          const cached = await readModelCache(options.cacheDir, credential.apiBase);
+          const cached = await cachedModels(credential.apiBase);
           if (!cached || isStale(cached)) {
             // Discovery when due: with the stored token if it is still fresh, never blocking startup.
             keeper

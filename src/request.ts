@@ -6,6 +6,7 @@
 // and what to do. Nothing here throws into opencode: failures become error responses.
 import { PRIVATE_HEADER_PREFIX } from "./constants.ts";
 import { errorResponse, KimiError, messages, serverError } from "./errors.ts";
+import { readBody } from "./http.ts";
 import type { HeaderSource } from "./identity.ts";
 import { log } from "./log.ts";
 import type { Credential } from "./token.ts";
@@ -71,18 +72,7 @@ export function createRequestFetch(deps: RequestPathDeps): FetchFn {
   async function explain(response: Response, credential: Credential, retried: boolean): Promise<Response> {
     const status = response.status;
     if (status !== 401 && status !== 402 && status !== 403 && status !== 429) return response;
-    let body: unknown;
-    try {
-      const text = await response.text();
-      try {
-        body = JSON.parse(text);
-      } catch {
-        body = text;
-      }
-    } catch {
-      body = undefined;
-    }
-    const server = serverError(body);
+    const server = serverError(await readBody(response));
     const keep = new Headers();
     for (const name of PASS_THROUGH_HEADERS) {
       const v = response.headers.get(name);

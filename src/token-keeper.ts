@@ -7,7 +7,7 @@
 // - a stored credential is only ever replaced by a newer, working one (kimi-cli 1.38.0 changelog).
 import { REFRESH_ATTEMPTS, REFRESH_RETRYABLE_STATUS } from "./constants.ts";
 import { KimiError, messages } from "./errors.ts";
-import { HttpError } from "./http.ts";
+import { HttpError, oauthError } from "./http.ts";
 import { log } from "./log.ts";
 import { credentialFromTokens, needsRefresh, type Credential, type OAuthCredential, type TokenResponse } from "./token.ts";
 import { withFileLock } from "./refresh-lock.ts";
@@ -170,7 +170,5 @@ export class TokenKeeper {
 }
 
 function isInvalidGrant(error: unknown): boolean {
-  if (!(error instanceof HttpError)) return false;
-  const body = error.body;
-  return !!body && typeof body === "object" && (body as Record<string, unknown>).error === "invalid_grant";
+  return error instanceof HttpError && oauthError(error.body).error === "invalid_grant";
 }
