@@ -2,7 +2,8 @@
 // gate, membership, quota and model checks. Error bodies are OpenAI-style {error:{message,type}}.
 import { randomBytes } from "node:crypto";
 import type { ServerResponse } from "node:http";
-import { apiError, isObject, sendJson, sleep, tryJson, type ChatDecision, type RouteContext } from "./http.ts";
+import { apiError, isObject, sendJson, sleep, tryJson, type RouteContext } from "./http.ts";
+import type { ChatDecision } from "./records.ts";
 import type { ModelSpec } from "./options.ts";
 import { estimateTokens } from "./prompt-cache.ts";
 import { usageBody, usagesBody } from "./quota.ts";

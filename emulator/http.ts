@@ -1,48 +1,7 @@
 // node:http plumbing shared by both listeners: reading and recording a request, writing answers.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { EmulatorState, Fault } from "./state.ts";
-
-export type HostKind = "oauth" | "api";
-
-/** What the emulator decided for a served chat request. */
-export interface ChatDecision {
-  model: string;
-  stream: boolean;
-  thinking: boolean;
-  /** Why thinking is on/off: the field that decided it, or the model's default / forced mode. */
-  thinkingSource: "thinking.type" | "reasoning_effort" | "model-default" | "model-only" | "model-no";
-  /** `thinking.effort` or `reasoning_effort` as sent, if any. */
-  effort: string | undefined;
-  toolsOffered: number;
-  text: string;
-  reasoning: string | null;
-  toolCall: { id: string; name: string; arguments: string } | null;
-  finishReason: "stop" | "tool_calls";
-  promptTokens: number;
-  completionTokens: number;
-  cachedTokens: number;
-}
-
-export interface RecordedRequest {
-  host: HostKind;
-  method: string;
-  /** Path without the query string, e.g. "/coding/v1/chat/completions". */
-  path: string;
-  query: Record<string, string>;
-  /** Lower-cased names, values exactly as sent (repeated headers joined with ", "). */
-  headers: Record<string, string>;
-  rawBody: string;
-  /** Parsed JSON, or a parsed form as a plain object, or undefined. */
-  body: unknown;
-  /** ms epoch of arrival. */
-  time: number;
-  /** Status answered; set when the answer starts (undefined while in flight or if dropped first). */
-  status?: number;
-  /** True when an injected fault handled (or delayed/dropped) this request. */
-  fault?: boolean;
-  /** Set for chat requests that were served. */
-  chat?: ChatDecision;
-}
+import type { Fault, HostKind, RecordedRequest } from "./records.ts";
+import type { EmulatorState } from "./state.ts";
 
 export async function readRequest(req: IncomingMessage, host: HostKind): Promise<RecordedRequest> {
   const time = Date.now();

@@ -4,15 +4,16 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from "node:net";
 import { randomBytes } from "node:crypto";
 import { handleApi } from "./coding-api.ts";
-import { readRequest, send, sendJson, sleep, apiError, type HostKind } from "./http.ts";
+import { readRequest, send, sendJson, sleep, apiError } from "./http.ts";
+import type { HostKind } from "./records.ts";
 import { handleOAuth } from "./oauth.ts";
 import { DEFAULT_OPTIONS, resolveOptions, type EmulatorOptions } from "./options.ts";
 import { EmulatorState } from "./state.ts";
 
 export * from "./options.ts";
 export { EmulatorState, DEFAULT_REPLY_TEXT, DEFAULT_REASONING_TEXT, HTML_ERROR_PAGE } from "./state.ts";
-export type { Fault, ScriptedReply, ReplyScript, ChatRequestView } from "./state.ts";
-export type { RecordedRequest, ChatDecision, HostKind } from "./http.ts";
+export type { ScriptedReply, ReplyScript, ChatRequestView } from "./state.ts";
+export type { Fault, RecordedRequest, ChatDecision, HostKind } from "./records.ts";
 export type { DeviceLogin, LoginStatus } from "./device-logins.ts";
 export type { TokenPair } from "./tokens.ts";
 export type { UsageSnapshot, WindowUsage } from "./quota.ts";

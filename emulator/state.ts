@@ -1,33 +1,12 @@
 // Everything a test can read or steer: recorded requests, device logins, tokens, scripted replies,
 // injected faults, quota and runtime options. Route handlers use the same object.
 import { DeviceLoginStore, type DeviceLogin } from "./device-logins.ts";
-import type { ChatDecision, HostKind, RecordedRequest } from "./http.ts";
+import type { ChatDecision, Fault, HostKind, RecordedRequest } from "./records.ts";
 import { resolveOptions, type EmulatorOptions, type ResolvedOptions } from "./options.ts";
 import { PrefixCache } from "./prompt-cache.ts";
 import { QuotaMeter, type UsageSnapshot } from "./quota.ts";
 import { TokenStore, type TokenPair } from "./tokens.ts";
 
-export interface Fault {
-  /** Exact request path without query, e.g. "/coding/v1/models" or "/api/oauth/token". */
-  path: string;
-  /** Only requests with this method (default any). */
-  method?: string;
-  /** How many matching requests the fault applies to. Default 1; Infinity = until clearFaults(). */
-  count?: number;
-  /** Answer with this status instead of the normal handler. */
-  status?: number;
-  /** Body of the faulty answer: a string is sent as is, anything else as JSON. Default "". */
-  body?: unknown;
-  /** Extra/override headers of the faulty answer (e.g. content-type). */
-  headers?: Record<string, string>;
-  /** Wait this long first (then answer normally, or with `status` if set). */
-  delayMs?: number;
-  /**
-   * Streaming chat only: close the connection after this many SSE chunks (true = 2), no [DONE].
-   * For a non-streaming request the connection is closed before any answer.
-   */
-  dropMidStream?: boolean | number;
-}
 
 export interface ScriptedReply {
   /** Answer text; defaults to DEFAULT_REPLY_TEXT unless a tool call is emitted. */
