@@ -7,7 +7,7 @@
 import { PRIVATE_HEADER_PREFIX } from "../config/constants.ts";
 import { errorResponse, KimiError, messages, serverError } from "../support/errors.ts";
 import { readBody } from "../support/http.ts";
-import type { HeaderSource } from "./identity/identity.ts";
+import type { HeaderSource } from "./identity/profiles.ts";
 import { log } from "../support/log.ts";
 import type { Credential } from "../tokens/credential.ts";
 import { API_KEY_PREFIX } from "../config/constants.ts";
