@@ -43,19 +43,19 @@ function baseOf(url: string): string {
   }
 }
 
+/** The outgoing headers: our own Authorization, private headers dropped, the identity's headers set. */
+function authorize(headers: Headers, credential: Credential, identityHeaders: Record<string, string>): Headers {
+  const h = new Headers(headers);
+  h.delete("authorization");
+  h.delete("x-api-key");
+  for (const name of [...h.keys()]) if (name.startsWith(PRIVATE_HEADER_PREFIX)) h.delete(name);
+  for (const [name, value] of Object.entries(identityHeaders)) h.set(name, value);
+  h.set("authorization", `Bearer ${credential.type === "oauth" ? credential.access : credential.key}`);
+  return h;
+}
+
 export function createRequestFetch(deps: RequestPathDeps): FetchFn {
   const fetchImpl = deps.fetch ?? fetch;
-
-  function authorize(headers: Headers, credential: Credential, identityHeaders: Record<string, string>): Headers {
-    const h = new Headers(headers);
-    h.delete("authorization");
-    h.delete("x-api-key");
-    for (const name of [...h.keys()]) if (name.startsWith(PRIVATE_HEADER_PREFIX)) h.delete(name);
-    for (const [name, value] of Object.entries(identityHeaders)) h.set(name, value);
-    h.set("authorization", `Bearer ${credential.type === "oauth" ? credential.access : credential.key}`);
-    return h;
-  }
-
   return async function kimiFetch(input, init) {
     const url = input instanceof Request ? input.url : String(input);
     let credential: Credential;
