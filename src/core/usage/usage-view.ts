@@ -69,27 +69,29 @@ export interface UsageReport {
   plan?: string;
 }
 
-export const DIALOG_BAR_WIDTH = 20;
+export const DIALOG_BAR_WIDTH = 24;
 
 /**
- * The usage answer as plain text lines (no colour, fixed-width friendly), one block per window:
- *   5h limit       ██████░░░░░░░░░░░░░░  30%
- *                  90/300 used · resets 2026-12-02 16:45 (in 2 h 14 min)
+ * The usage answer as plain text lines (no colour; narrow enough for opencode's dialog, ~50 columns),
+ * one block per window, blocks separated by an empty line:
+ *   5h limit
+ *   ███░░░░░░░░░░░░░░░░░░░░░   14%   42/300 used
+ *   resets 2026-12-02 20:47 (in 4 h 59 min)
  */
 export function usageLines(report: UsageReport, now: number, barWidth = DIALOG_BAR_WIDTH): string[] {
-  const ordered = orderWindows(report.windows);
   const lines: string[] = [];
   if (report.plan) lines.push(`Plan: ${report.plan}`, "");
+  const ordered = orderWindows(report.windows);
   if (ordered.length === 0) {
     lines.push("Kimi Code answered, but its usage answer lists no quota windows this version understands.");
     return lines;
   }
-  const width = Math.max(...ordered.map((w) => w.label.length));
-  for (const w of ordered) {
-    const full = isExhausted(w) ? "  used up" : "";
-    lines.push(`${w.label.padEnd(width)}  ${quotaBar(usedShare(w), barWidth)}  ${percentText(w).padStart(4)}${full}`);
-    const amount = w.unit === "percent" ? usedAmount(w) : `${usedAmount(w)} used`;
-    lines.push(`${" ".repeat(width)}  ${amount} · ${resetText(w, now)}`);
-  }
+  ordered.forEach((w, i) => {
+    if (i > 0) lines.push("");
+    lines.push(isExhausted(w) ? `${w.label} · used up` : w.label);
+    const amount = w.unit === "percent" ? "" : `   ${usedAmount(w)} used`;
+    lines.push(`${quotaBar(usedShare(w), barWidth)}  ${percentText(w).padStart(4)}${amount}`);
+    lines.push(resetText(w, now));
+  });
   return lines;
 }
