@@ -47,6 +47,9 @@ export const SLOW_DOWN_STEP_MS = 5_000;
 export const DEFAULT_POLL_INTERVAL_S = 5;
 /** Used only when the server omits expires_in (Kimi sends ~900 s). */
 export const DEFAULT_DEVICE_CODE_LIFETIME_S = 900;
+/** Bounds on the device authorization answer's timers (a larger interval or lifetime is capped). */
+export const MAX_POLL_INTERVAL_S = 60;
+export const MAX_DEVICE_CODE_LIFETIME_S = 3600;
 
 /** Timeout of the plugin's own HTTP calls (OAuth, /models, /usages). */
 export const OWN_CALL_TIMEOUT_MS = 30_000;
