@@ -80,7 +80,7 @@ export const messages = {
   /** A stored key or token holding a character no bearer token has (the detail names it, never the value). */
   invalidCredential: (type: "api" | "oauth", problem: string) =>
     `The stored ${PROVIDER_NAME} ${type === "api" ? "API key" : "login"} contains an invisible or invalid character` +
-    `${triggersOpencodeRetry(problem) ? "" : ` (${problem})`}, so it cannot be sent. ` +
+    `${triggersOpencodeRetry(problem) ? "" : `, ${problem},`} so it cannot be sent. ` +
     (type === "api"
       ? `Paste the key again, without extra characters: run \`opencode auth login\`, choose "${PROVIDER_NAME}", then "Kimi Code API key".`
       : `Log in again. ${LOGIN_HINT}`),
