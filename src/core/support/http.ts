@@ -195,6 +195,29 @@ function serverMessage(text: string): string | undefined {
   return undefined;
 }
 
+/** Accept, User-Agent, the caller's headers and our Authorization; a value HTTP cannot carry is refused unquoted. */
+function bearerHeaders(what: string, url: string, args: JsonGetArgs, makeError: ErrorFactory): Headers {
+  const problem = tokenProblem(args.token);
+  if (problem) throw makeError(`${what} not sent: the stored key or token contains ${problem}`, "header");
+  try {
+    const headers = safeHeaders({ Accept: "application/json", "User-Agent": PLUGIN_USER_AGENT }, url);
+    for (const [k, v] of Object.entries(args.headers ?? {})) if (typeof v === "string") setHeaderSafely(headers, k, v);
+    setHeaderSafely(headers, "Authorization", `Bearer ${args.token}`);
+    return headers;
+  } catch (error) {
+    throw makeError(`${what} not sent: ${error instanceof HeaderValueError ? error.message : "a header cannot be sent"}`, "header");
+  }
+}
+
+/** The host a Location header points to ("" when absent or unparsable). */
+function redirectTarget(location: string | null, url: string): string {
+  try {
+    return location ? new URL(location, url).host : "";
+  } catch {
+    return "";
+  }
+}
+
 /**
  * GET {apiBase}{path} with a bearer token and returns the parsed JSON body.
  * Throws only errors made by `makeError`, with messages like
@@ -203,16 +226,7 @@ function serverMessage(text: string): string | undefined {
 export async function getJson(path: string, args: JsonGetArgs, makeError: ErrorFactory): Promise<unknown> {
   const what = `GET ${path}`;
   const url = `${args.apiBase.replace(/\/+$/, "")}${path}`;
-  const problem = tokenProblem(args.token);
-  if (problem) throw makeError(`${what} not sent: the stored key or token contains ${problem}`, "header");
-  let headers: Headers;
-  try {
-    headers = safeHeaders({ Accept: "application/json", "User-Agent": PLUGIN_USER_AGENT }, url);
-    for (const [k, v] of Object.entries(args.headers ?? {})) if (typeof v === "string") setHeaderSafely(headers, k, v);
-    setHeaderSafely(headers, "Authorization", `Bearer ${args.token}`);
-  } catch (error) {
-    throw makeError(`${what} not sent: ${error instanceof HeaderValueError ? error.message : "a header cannot be sent"}`, "header");
-  }
+  const headers = bearerHeaders(what, url, args, makeError);
 
   const timeoutMs = args.timeoutMs ?? OWN_CALL_TIMEOUT_MS;
   const controller = new AbortController();
@@ -246,12 +260,7 @@ export async function getJson(path: string, args: JsonGetArgs, makeError: ErrorF
   }
 
   if (status >= 300 && status < 400) {
-    let target = "";
-    try {
-      target = location ? new URL(location, url).host : "";
-    } catch {
-      // an unparsable Location: say only that it was a redirect
-    }
+    const target = redirectTarget(location, url);
     throw makeError(`${what} was redirected (status ${status}${target ? ` to ${target}` : ""}); redirects are not followed`, "redirect", status);
   }
   if (truncated) {

@@ -143,30 +143,7 @@ export function createRequestFetch(deps: RequestPathDeps): FetchFn {
 
     let secrets = [tokenOf(credential)];
     try {
-      const request = input instanceof Request ? input : undefined;
-      const baseHeaders = new Headers(request?.headers);
-      new Headers(init?.headers).forEach((value, name) => baseHeaders.set(name, value));
-      const body = await replayableBody(init?.body !== undefined ? init.body : request?.body);
-      const identityHeaders = await deps.identity.headers("chat");
-      const send = async (c: Credential) => {
-        const headers = authorize(baseHeaders, c, identityHeaders, deps.identity.name);
-        let response: Response;
-        try {
-          response = await fetchImpl(url, {
-            ...init,
-            method: init?.method ?? request?.method ?? "GET",
-            signal: init?.signal ?? request?.signal ?? null,
-            headers,
-            body: body ?? null,
-            redirect: "manual",
-          });
-        } catch (error) {
-          throw new FetchRejection(error);
-        }
-        if (isRedirect(response)) throw redirectRefusal(response);
-        return response;
-      };
-
+      const send = await sender(url, input, init, deps, fetchImpl);
       const first = await send(credential);
       if (first.status !== 401 || credential.type !== "oauth") {
         return first.ok ? first : explainError(first, credential, false, deps);
@@ -192,6 +169,42 @@ export function createRequestFetch(deps: RequestPathDeps): FetchFn {
       if (error instanceof Error && error.name === "AbortError") throw withoutSecrets(error, secrets);
       return failure(withoutSecrets(error, secrets));
     }
+  };
+}
+
+/**
+ * Sends the request as opencode made it (a stream body buffered once, so the 401 retry can repeat it)
+ * with a credential's Authorization and the identity's headers. Never follows a redirect.
+ */
+async function sender(
+  url: string,
+  input: RequestInfo | URL,
+  init: RequestInit | undefined,
+  deps: RequestPathDeps,
+  fetchImpl: FetchFn,
+): Promise<(c: Credential) => Promise<Response>> {
+  const request = input instanceof Request ? input : undefined;
+  const baseHeaders = new Headers(request?.headers);
+  new Headers(init?.headers).forEach((value, name) => baseHeaders.set(name, value));
+  const body = await replayableBody(init?.body !== undefined ? init.body : request?.body);
+  const identityHeaders = await deps.identity.headers("chat");
+  return async (c) => {
+    const headers = authorize(baseHeaders, c, identityHeaders, deps.identity.name);
+    let response: Response;
+    try {
+      response = await fetchImpl(url, {
+        ...init,
+        method: init?.method ?? request?.method ?? "GET",
+        signal: init?.signal ?? request?.signal ?? null,
+        headers,
+        body: body ?? null,
+        redirect: "manual",
+      });
+    } catch (error) {
+      throw new FetchRejection(error);
+    }
+    if (isRedirect(response)) throw redirectRefusal(response);
+    return response;
   };
 }
 
