@@ -1,6 +1,6 @@
 // The plugin's own HTTP calls (OAuth, /models, /usages): timeouts, and errors that say what failed.
 import { MAX_ERROR_BODY_BYTES, MAX_JSON_BODY_BYTES, OWN_CALL_TIMEOUT_MS, PLUGIN_USER_AGENT } from "../config/constants.ts";
-import { HeaderValueError, setHeader as setHeaderSafely, tokenProblem } from "./header-value.ts";
+import { headerValueProblem, HeaderValueError, tokenProblem } from "./header-value.ts";
 import { redact } from "./log.ts";
 
 export type HttpErrorKind =
@@ -37,9 +37,9 @@ export async function fetchWithTimeout(
   timeoutMs: number,
 ): Promise<Response> {
   const signal = AbortSignal.timeout(timeoutMs);
-  const headers = safeHeaders(init.headers, url);
+  assertSendable(init.headers, url);
   try {
-    return await fetchImpl(url, { ...init, headers, signal, redirect: "manual" });
+    return await fetchImpl(url, { ...init, signal, redirect: "manual" });
   } catch (error) {
     const host = safeHost(url);
     if (signal.aborted) throw new HttpError(`${host} did not answer within ${Math.round(timeoutMs / 1000)} s`, "timeout");
@@ -48,22 +48,17 @@ export async function fetchWithTimeout(
 }
 
 /**
- * Headers built so that a value HTTP cannot carry becomes an HttpError ("header") naming the header,
- * never Headers' TypeError, which under bun 1.3.14 quotes the value (e.g. `Bearer <key>`).
+ * Throws HttpError ("header") naming the header, never Headers' TypeError, which under bun 1.3.14
+ * quotes the value (e.g. `Bearer <key>`), when a value cannot be carried. The headers themselves are
+ * sent as the caller built them (a plain object keeps its names' case and order on the wire).
  */
-export function safeHeaders(init: HeadersInit | undefined, url: string): Headers {
-  const out = new Headers();
+export function assertSendable(init: HeadersInit | undefined, url: string): void {
   const entries: Array<[string, string]> =
     init instanceof Headers ? [...init.entries()] : Array.isArray(init) ? (init as Array<[string, string]>) : Object.entries(init ?? {});
   for (const [name, value] of entries) {
-    try {
-      setHeaderSafely(out, name, value);
-    } catch (error) {
-      const what = error instanceof HeaderValueError ? error.message : `the ${name} header cannot be sent`;
-      throw new HttpError(`request to ${safeHost(url)} not sent: ${what}`, "header");
-    }
+    const problem = headerValueProblem(String(value));
+    if (problem) throw new HttpError(`request to ${safeHost(url)} not sent: ${new HeaderValueError(name, problem).message}`, "header");
   }
-  return out;
 }
 
 /**
@@ -195,18 +190,24 @@ function serverMessage(text: string): string | undefined {
   return undefined;
 }
 
+function setHeader(headers: Record<string, string>, name: string, value: string): void {
+  for (const key of Object.keys(headers)) if (key.toLowerCase() === name.toLowerCase()) delete headers[key];
+  headers[name] = value;
+}
+
 /** Accept, User-Agent, the caller's headers and our Authorization; a value HTTP cannot carry is refused unquoted. */
-function bearerHeaders(what: string, url: string, args: JsonGetArgs, makeError: ErrorFactory): Headers {
+function bearerHeaders(what: string, url: string, args: JsonGetArgs, makeError: ErrorFactory): Record<string, string> {
   const problem = tokenProblem(args.token);
   if (problem) throw makeError(`${what} not sent: the stored key or token contains ${problem}`, "header");
+  const headers: Record<string, string> = { Accept: "application/json", "User-Agent": PLUGIN_USER_AGENT };
+  for (const [k, v] of Object.entries(args.headers ?? {})) if (typeof v === "string") setHeader(headers, k, v);
+  setHeader(headers, "Authorization", `Bearer ${args.token}`);
   try {
-    const headers = safeHeaders({ Accept: "application/json", "User-Agent": PLUGIN_USER_AGENT }, url);
-    for (const [k, v] of Object.entries(args.headers ?? {})) if (typeof v === "string") setHeaderSafely(headers, k, v);
-    setHeaderSafely(headers, "Authorization", `Bearer ${args.token}`);
-    return headers;
+    assertSendable(headers, url);
   } catch (error) {
-    throw makeError(`${what} not sent: ${error instanceof HeaderValueError ? error.message : "a header cannot be sent"}`, "header");
+    throw makeError(`${what} not sent: ${(error as Error).message.replace(/^request to \S+ not sent: /, "")}`, "header");
   }
+  return headers;
 }
 
 /** The host a Location header points to ("" when absent or unparsable). */
