@@ -77,11 +77,11 @@ export class TokenKeeper {
   }
 
   private async refreshUnderLock(staleAccess: string): Promise<Credential> {
-    const { value, locked } = await withFileLock(this.deps.lockPath, () => this.refreshLocked(staleAccess), {
+    const { value, locked, reason } = await withFileLock(this.deps.lockPath, () => this.refreshLocked(staleAccess), {
       ...(this.deps.lockWaitMs !== undefined ? { waitMs: this.deps.lockWaitMs } : {}),
       ...(this.deps.lockStaleMs !== undefined ? { staleMs: this.deps.lockStaleMs } : {}),
     });
-    if (!locked) log("warn", "refresh lock not acquired in time; refreshed without it", { lock: this.deps.lockPath });
+    if (!locked) log("warn", `refreshed without the refresh lock: ${reason}`, { lock: this.deps.lockPath });
     return value;
   }
 
