@@ -8,6 +8,7 @@ import { oauthHostFor, resolveOptions, type ResolvedOptions } from "../core/conf
 import { OAuthClient } from "../core/login/oauth-client.ts";
 import { fetchModels } from "../core/models/discovery.ts";
 import { readModelCache, writeModelCache } from "../core/models/model-cache.ts";
+import { KimiError, messages } from "../core/support/errors.ts";
 import { forwardLogsTo, log } from "../core/support/log.ts";
 import { credentialFromStore, credentialToStore, type Credential, type OAuthCredential } from "../core/tokens/credential.ts";
 import { TokenKeeper } from "../core/tokens/keeper.ts";
@@ -51,8 +52,13 @@ export function createRuntime(input: PluginInput, rawOptions: unknown, overrides
   const options = resolveOptions(rawOptions, overrides.env ?? process.env);
   const fetchImpl = overrides.fetch ?? fetch;
   const identity = createIdentity(options.identity, { kimiShareDir: options.kimiShareDir });
-  const oauthFor = (apiBase: string) =>
-    new OAuthClient({ oauthHost: oauthHostFor(apiBase, options), headers: identity.headers, fetch: fetchImpl });
+  const oauthAt = (oauthHost: string) => new OAuthClient({ oauthHost, headers: identity.headers, fetch: fetchImpl });
+  /** The login server of logins for apiBase; a KimiError when none is known (the refresh token stays home). */
+  const oauthFor = (apiBase: string) => {
+    const host = oauthHostFor(apiBase, options);
+    if (!host) throw new KimiError("refresh-refused", messages.unknownLoginServer(apiBase, options.apiBase));
+    return oauthAt(host);
+  };
   const tokenOf = (c: Credential) => (c.type === "oauth" ? c.access : c.key);
 
   const cacheReads = new Map<string, ReturnType<typeof readModelCache>>();

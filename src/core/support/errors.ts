@@ -92,6 +92,11 @@ export const messages = {
   refreshRefused: (detail: string) =>
     `Kimi Code's login server refused to refresh your login${safeDetail(detail)}. ${LOGIN_HINT} ` +
     `If the plugin's "oauthHost" (or KIMI_CODE_OAUTH_HOST / KIMI_OAUTH_HOST) is set, check it.`,
+  /** A login for a non-Kimi API base that is no longer configured: its refresh token is not sent anywhere. */
+  unknownLoginServer: (loginBase: string, configuredBase: string) =>
+    `This Kimi Code login belongs to ${loginBase}, whose login server is not configured (the plugin is set up for ${configuredBase}), ` +
+    `so its refresh token is not sent anywhere. Set "baseURL" and "oauthHost" (or KIMI_CODE_BASE_URL and KIMI_CODE_OAUTH_HOST) back to that ` +
+    `server, or log in again. ${LOGIN_HINT}`,
   /** Not Kimi's answer: the plugin failed. Final (opencode would retry a 500 silently for a minute). */
   pluginError: (detail: string) =>
     `opencode-kimi-code failed unexpectedly${safeDetail(detail)}. Send the message again; if this keeps happening, ` +
