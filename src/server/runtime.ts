@@ -12,6 +12,7 @@ import { KimiError, messages } from "../core/support/errors.ts";
 import { forwardLogsTo, log } from "../core/support/log.ts";
 import { credentialFromStore, credentialToStore, type Credential, type OAuthCredential } from "../core/tokens/credential.ts";
 import { TokenKeeper } from "../core/tokens/keeper.ts";
+import { withFileLock } from "../core/tokens/refresh-lock.ts";
 import { fetchUsage } from "../core/usage/usage.ts";
 import { createIdentity, type Identity } from "../core/wire/identity/identity.ts";
 import { createRequestFetch } from "../core/wire/request.ts";
@@ -35,6 +36,8 @@ export interface Runtime {
   /** GET /models with this credential and cache the answer. */
   discover(credential: Credential, timeoutMs?: number): Promise<void>;
   discoverInBackground(credential: Credential): void;
+  /** Writes a new login to opencode's store under the refresh lock (before opencode writes it too). */
+  storeLogin(credential: OAuthCredential): Promise<void>;
   /** The loader hands over opencode's reader of this provider's stored auth entry. */
   setAuthSource(read: () => Promise<unknown>): void;
 }
@@ -85,19 +88,31 @@ export function createRuntime(input: PluginInput, rawOptions: unknown, overrides
   };
 
   let readAuth: (() => Promise<unknown>) | undefined;
+  const persist = async (credential: OAuthCredential) => {
+    const result = (await input.client.auth.set({
+      path: { id: PROVIDER_ID },
+      body: credentialToStore(credential) as never,
+    })) as { error?: unknown } | undefined;
+    if (result && result.error) throw new Error(`auth.set failed: ${JSON.stringify(result.error)}`);
+  };
+  const lockPath = join(options.opencodeDataDir, `auth.json.${PROVIDER_ID}.lock`);
   const keeper = new TokenKeeper({
     load: async () => (readAuth ? credentialFromStore(await readAuth(), options.apiBase) : undefined),
-    persist: async (credential: OAuthCredential) => {
-      const result = (await input.client.auth.set({
-        path: { id: PROVIDER_ID },
-        body: credentialToStore(credential) as never,
-      })) as { error?: unknown } | undefined;
-      if (result && result.error) throw new Error(`auth.set failed: ${JSON.stringify(result.error)}`);
-    },
+    persist,
     refreshGrant: (refreshToken, apiBase) => oauthFor(apiBase).refresh(refreshToken),
-    lockPath: join(options.opencodeDataDir, `auth.json.${PROVIDER_ID}.lock`),
+    lockPath,
     onRefreshed: discoverInBackground,
   });
+  /** A new login is written under the refresh lock: a refresh in flight elsewhere finishes first, then sees it. */
+  const storeLogin = async (credential: OAuthCredential) => {
+    try {
+      const { locked, reason } = await withFileLock(lockPath, () => persist(credential));
+      if (!locked) log("warn", `stored the new login without the refresh lock: ${reason}`);
+    } catch (error) {
+      log("warn", "could not store the new login ahead of opencode; opencode stores it", { error: (error as Error).message });
+    }
+    keeper.reset();
+  };
 
   const requestFetch = createRequestFetch({
     keeper,
@@ -123,6 +138,7 @@ export function createRuntime(input: PluginInput, rawOptions: unknown, overrides
     cachedModels,
     discover,
     discoverInBackground,
+    storeLogin,
     setAuthSource: (read) => {
       readAuth = read;
     },
