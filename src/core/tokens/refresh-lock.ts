@@ -1,9 +1,10 @@
 // A cross-process lock file, so that only one opencode process refreshes the shared login at a time
 // (Kimi's refresh tokens may be single-use). kimi-cli does the same with flock on
 // ~/.kimi/credentials/kimi-code.lock (oauth.py:275-350) and, when the lock cannot be had, goes on
-// without it; so do we, after a bounded wait. Bun has no flock, so the lock is an exclusive create
-// (link(2) of a complete temp file) holding "pid host time"; a lock whose holder is dead (same host) or that is older
-// than staleMs is broken. Breaking is a rename to a unique name, so two breakers cannot both win.
+// without it; so do we, after a bounded wait, or at once when the lock file cannot be created. Bun has
+// no flock, so the lock is an exclusive create (link(2) of a complete temp file) holding "pid host
+// time" (time of acquisition); a lock whose holder is dead (same host) or that is older than staleMs
+// is broken. Breaking is a rename to a unique name, so two breakers cannot both win.
 import { hostname } from "node:os";
 import { link, mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";

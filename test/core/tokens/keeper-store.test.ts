@@ -34,7 +34,7 @@ function tokenEndpoint(serverNow: () => number) {
 }
 
 /** A keeper over an in-memory store, a clock the test moves, and a scripted endpoint. */
-async function world(opts: { skewMs?: number; lockPath?: string } = {}) {
+async function world(opts: { skewMs?: number; lockPath?: string; grant?: (refresh: string) => Promise<TokenResponse> } = {}) {
   let serverTime = T0;
   const local = () => serverTime + (opts.skewMs ?? 0);
   const endpoint = tokenEndpoint(() => serverTime);
@@ -61,7 +61,7 @@ async function world(opts: { skewMs?: number; lockPath?: string } = {}) {
     },
     refreshGrant: async (refresh) => {
       w.duringGrant?.();
-      return endpoint.grant(refresh);
+      return opts.grant ? opts.grant(refresh) : endpoint.grant(refresh);
     },
     lockPath: opts.lockPath ?? join(await tempDir(), "auth.json.lock"),
     now: local,
@@ -179,12 +179,13 @@ describe("permanent refresh refusals (F7)", () => {
   ];
   for (const [name, failure, wording] of refusals) {
     test(`${name}: final, worded by its cause, not retried, not sent again until the store changes`, async () => {
-      const w = await world();
       const grants: string[] = [];
-      (w.keeper as unknown as { deps: { refreshGrant: (r: string) => Promise<TokenResponse> } }).deps.refreshGrant = async (r) => {
-        grants.push(r);
-        throw failure;
-      };
+      const w = await world({
+        grant: async (r) => {
+          grants.push(r);
+          throw failure;
+        },
+      });
       w.advance(LATER);
       const err = (await w.keeper.credential().catch((e: unknown) => e)) as KimiError;
       expect(err).toBeInstanceOf(KimiError);
@@ -229,15 +230,14 @@ describe("aborted requests (F8)", () => {
     Promise.race([p.then(() => "resolved", (e: unknown) => e), Bun.sleep(ms).then(() => "still waiting")]);
 
   test("a request aborted during the refresh grant settles at once; the shared refresh goes on for the others", async () => {
-    const w = await world();
     let release = () => {};
     const gate = new Promise<void>((r) => (release = r));
-    const original = (w.keeper as unknown as { deps: { refreshGrant: (r: string, b: string) => Promise<TokenResponse> } }).deps;
-    const grant = original.refreshGrant;
-    original.refreshGrant = async (r, b) => {
-      await gate;
-      return grant(r, b);
-    };
+    const w: Awaited<ReturnType<typeof world>> = await world({
+      grant: async (r) => {
+        await gate;
+        return w.endpoint.grant(r);
+      },
+    });
     w.advance(LATER);
     const ac = new AbortController();
     const aborted = w.keeper.credential(ac.signal);
