@@ -123,6 +123,8 @@ export const messages = {
       ? `Paste the key again, without extra characters: run \`opencode auth login\`, choose "${PROVIDER_NAME}", then "Kimi Code API key".`
       : `Log in again. ${LOGIN_HINT}`),
   /** An identity header whose value HTTP cannot carry (the detail names the character, never the value). */
+  refreshNotSent: (detail: string) =>
+    `Kimi Code could not refresh your login: ${detail}. Log in again (${LOGIN_HINT.replace(/\.$/, "")}); if you chose the kimi-cli identity, also check its device_id file.`,
   invalidIdentityHeader: (header: string, problem: string, identityName: string) =>
     `The ${header} header of the identity profile "${identityName}" contains ${triggersOpencodeRetry(problem) ? "a character" : problem} that HTTP cannot carry, so the request was not sent.` +
     (/device-id/i.test(header)

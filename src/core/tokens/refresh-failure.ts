@@ -17,6 +17,8 @@ function isTransientStatus(status: number): boolean {
 export function classifyRefreshFailure(error: unknown): RefreshFailure {
   if (error instanceof KimiError) return { retry: false, error };
   const detail = error instanceof Error ? error.message : String(error);
+  // A token or identity header HTTP cannot carry: the grant was never sent, and sending again won't help.
+  if (error instanceof HttpError && error.kind === "header") return { retry: false, error: new KimiError("bad-header", messages.refreshNotSent(detail)) };
   if (!(error instanceof HttpError) || error.status === undefined) return { retry: true, detail }; // network, timeout
   const { status } = error;
   const code = oauthError(error.body).error;
