@@ -1,20 +1,24 @@
 // The coding API host (/coding/v1): /models, /usages, /chat/completions with bearer check, client
-// gate, membership, quota and model checks. Error bodies are OpenAI-style {error:{message,type}}.
+// gate, account, membership, model, quota and concurrency checks (chat-limits.ts). Error bodies are
+// OpenAI-style {error:{message,type}}, worded as Kimi words them (kimi-errors.ts).
 import { randomBytes } from "node:crypto";
 import type { ServerResponse } from "node:http";
+import { kimiError } from "./kimi-errors.ts";
 import { apiError, isObject, sendJson, sleep, tryJson, type RouteContext } from "./http.ts";
 import type { ChatDecision } from "./records.ts";
 import type { ModelSpec } from "./options.ts";
 import { estimateTokens } from "./prompt-cache.ts";
+import { accountRefusal, passesGate, quotaRefusal, refusalFor, type Refusal } from "./chat-limits.ts";
 import { usageBody, usagesBody } from "./quota.ts";
+import { productionUsagesBody } from "./usages-body.ts";
 import { completionObject, sseEvent, streamChunks, type ReplyPlan } from "./sse.ts";
 import { DEFAULT_REASONING_TEXT, DEFAULT_REPLY_TEXT, type ChatRequestView } from "./state.ts";
 
 export const API_PREFIX = "/coding/v1";
 
 /** landscape.md §5 / §8: the exact body Kimi answers to a client outside the allowlist. */
-export const GATE_MESSAGE =
-  "Kimi For Coding is currently only available for Coding Agents such as Kimi CLI, Claude Code, Roo Code, Kilo Code, etc.";
+export const GATE_MESSAGE = kimiError("client-gate").message;
+export { passesGate };
 
 /** Shape chosen by the emulator: kimi-cli shows 402 as "Membership expired" (kimi-cli-wire.md §8). */
 export const MEMBERSHIP_MESSAGE = "Your membership has expired. Please renew your Kimi Code plan to continue.";
@@ -48,13 +52,6 @@ function authenticate(ctx: RouteContext): string | undefined {
   return undefined;
 }
 
-/** True when the client may use /chat/completions (landscape.md §5: UA prefix + X-Msh-Platform). */
-export function passesGate(headers: Record<string, string>, prefixes: readonly string[], platforms: readonly string[]): boolean {
-  const ua = headers["user-agent"] ?? "";
-  const platform = headers["x-msh-platform"];
-  return prefixes.some((p) => ua.startsWith(p)) && (platform === undefined || platforms.includes(platform));
-}
-
 function models(ctx: RouteContext): void {
   if (authenticate(ctx) === undefined) return;
   sendJson(ctx.res, 200, { object: "list", data: ctx.state.options.models.map((m) => ({ ...m, object: "model" })) });
@@ -62,9 +59,20 @@ function models(ctx: RouteContext): void {
 
 function usages(ctx: RouteContext): void {
   if (authenticate(ctx) === undefined) return;
-  const { state } = ctx;
-  const snapshot = state.usage();
-  sendJson(ctx.res, 200, state.options.usageShape === "usages" ? usagesBody(snapshot) : usageBody(snapshot, state.options.parallelLimit));
+  const { options: o } = ctx.state;
+  const snapshot = ctx.state.usage();
+  const body =
+    o.usageShape === "usages"
+      ? usagesBody(snapshot)
+      : o.usageShape === "usage"
+        ? usageBody(snapshot, o.parallelLimit)
+        : productionUsagesBody(snapshot, {
+            parallelLimit: o.parallelLimit,
+            monthly: o.usagesMonthly,
+            boosterWallet: o.boosterWallet,
+            contradictory: o.usageShape === "contradictory",
+          });
+  sendJson(ctx.res, 200, body);
 }
 
 /** Thinking on/off for a request, per the model's supports_thinking_type and the request fields. */
@@ -88,9 +96,9 @@ async function chat(ctx: RouteContext): Promise<void> {
   const opts = state.options;
   const bearer = authenticate(ctx);
   if (bearer === undefined) return;
-  if (!passesGate(request.headers, opts.allowedUserAgentPrefixes, opts.allowedPlatforms)) {
-    return sendJson(res, 403, apiError(GATE_MESSAGE, "access_terminated_error"));
-  }
+  if (!passesGate(request.headers, opts.allowedUserAgentPrefixes, opts.allowedPlatforms)) return refuse(ctx, refusalFor("client-gate"));
+  const account = accountRefusal(opts);
+  if (account) return refuse(ctx, account);
   if (opts.membershipExpired || opts.expiredMembershipKeys.includes(bearer)) {
     return sendJson(res, 402, apiError(MEMBERSHIP_MESSAGE, "membership_expired_error"));
   }
@@ -105,15 +113,16 @@ async function chat(ctx: RouteContext): Promise<void> {
   if (!model) {
     return sendJson(res, 404, apiError(`Not found the model ${body.model} or Permission denied`, "resource_not_found_error"));
   }
-  const retryAfter = state.quota.retryAfterSec(opts);
-  if (retryAfter !== null) {
-    return sendJson(
-      res,
-      429,
-      apiError(`You have reached your request limit; it resets in ${retryAfter} seconds.`, "rate_limit_reached_error"),
-      { "retry-after": String(retryAfter) },
-    );
-  }
+  const quota = quotaRefusal(opts, state.usage());
+  if (quota) return refuse(ctx, quota);
+  if (!state.parallelChats.tryEnter(opts.parallelLimit)) return refuse(ctx, refusalFor("too-many-requests"));
+  let left = false;
+  const leave = () => {
+    if (!left) state.parallelChats.leave();
+    left = true;
+  };
+  res.once("finish", leave);
+  res.once("close", leave);
 
   const thinking = decideThinking(body, model);
   const tools = Array.isArray(body.tools) ? body.tools : [];
@@ -134,6 +143,7 @@ async function chat(ctx: RouteContext): Promise<void> {
     model: model.id,
     stream,
     ...thinking,
+    ...kimiCodeFields(body),
     toolsOffered: tools.length,
     text: plan.text,
     reasoning: plan.reasoning,
@@ -164,6 +174,22 @@ async function chat(ctx: RouteContext): Promise<void> {
   if (dropAfter !== undefined && dropAfter >= chunks.length) return dropConnection(ctx);
   await write(res, sseEvent("[DONE]"));
   res.end();
+}
+
+function refuse(ctx: RouteContext, r: Refusal): void {
+  sendJson(ctx.res, r.status, r.body, r.headers);
+}
+
+/** The body fields kimi-code 2.1.0 sends beyond OpenAI's (kimi-code-official.md "Wire"), as recorded. */
+function kimiCodeFields(body: Record<string, unknown>): Pick<ChatDecision, "thinkingKeep" | "maxCompletionTokens" | "promptCacheKey" | "includeUsage"> {
+  const thinking = isObject(body.thinking) ? body.thinking : {};
+  const streamOptions = isObject(body.stream_options) ? body.stream_options : {};
+  return {
+    thinkingKeep: typeof thinking.keep === "string" ? thinking.keep : undefined,
+    maxCompletionTokens: typeof body.max_completion_tokens === "number" ? body.max_completion_tokens : undefined,
+    promptCacheKey: typeof body.prompt_cache_key === "string" ? body.prompt_cache_key : undefined,
+    includeUsage: streamOptions.include_usage === true,
+  };
 }
 
 /**
