@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startEmulator, type RecordedRequest, type RunningEmulator } from "../../emulator/index.ts";
-import { parseUsage } from "../../src/usage.ts";
+import { parseUsage } from "../../src/core/usage/usage.ts";
 import {
   FIXTURE,
   freePort,
