@@ -50,7 +50,7 @@ export function createRuntime(input: PluginInput, rawOptions: unknown, overrides
   forwardLogsToOpencode(input);
   const options = resolveOptions(rawOptions, overrides.env ?? process.env);
   const fetchImpl = overrides.fetch ?? fetch;
-  const identity = createIdentity(options.identity, { kimiShareDir: options.kimiShareDir });
+  const identity = createIdentity(options.identity, { kimiShareDir: options.kimiShareDir, kimiCodeHome: options.kimiCodeHome });
   const oauthFor = (apiBase: string) =>
     new OAuthClient({ oauthHost: oauthHostFor(apiBase, options), headers: identity.headers, fetch: fetchImpl });
   const tokenOf = (c: Credential) => (c.type === "oauth" ? c.access : c.key);
