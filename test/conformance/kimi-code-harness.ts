@@ -1,7 +1,7 @@
 // Runs Kimi's official client, kimi-code 2.1.0 (npm @moonshot-ai/kimi-code, a devDependency), with the
 // project's bun against the emulator: a temp home, no telemetry, no update check, nothing off loopback.
 // Also turns what it sent into the wire fixture (volatile values replaced by what they are made of).
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
 import { join, resolve } from "node:path";
@@ -49,7 +49,7 @@ export function kimiCodeHome(emu: RunningEmulator): KimiHome {
     NO_COLOR: "1",
     CI: "1",
   };
-  Bun.spawnSync(["mkdir", "-p", work]);
+  mkdirSync(work, { recursive: true });
   return { dir, kimiHome, work, env, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

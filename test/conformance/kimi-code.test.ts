@@ -3,7 +3,7 @@
 // recorded fixture says. If a later kimi-code sends something else, this is where it shows.
 // kimi-code needs Node >= 22.19 (zstd); it runs under the project's bun.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startEmulator, type RecordedRequest, type RunningEmulator } from "../../emulator/index.ts";
 import { parseUsage } from "../../src/core/usage/usage.ts";
@@ -52,9 +52,14 @@ describe("kimi-code 2.1.0 against the emulator (default options)", () => {
   test("login completes the device flow", async () => {
     const child = spawnKimiCode(home, ["login"]);
     const out = Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()]);
-    for (let i = 0; i < 600 && emu.state.pendingLogins().length === 0 && child.exitCode === null; i++) await Bun.sleep(100);
-    const login = emu.state.approve(); // the user approves in the browser
     const timer = setTimeout(() => child.kill(), 120_000);
+    let login;
+    try {
+      for (let i = 0; i < 600 && emu.state.pendingLogins().length === 0 && child.exitCode === null; i++) await Bun.sleep(100);
+      login = emu.state.approve(); // the user approves in the browser
+    } finally {
+      if (login === undefined) child.kill();
+    }
     const code = await child.exited;
     clearTimeout(timer);
     const [stdout, stderr] = await out;
@@ -63,7 +68,7 @@ describe("kimi-code 2.1.0 against the emulator (default options)", () => {
     expect(stderr).toContain("Logged in");
     expect(emu.state.requestsTo("/api/oauth/token").at(-1)!.status).toBe(200);
     const credentials = join(home.kimiHome, "credentials");
-    const files = Bun.spawnSync(["ls", credentials]).stdout.toString().trim().split("\n").filter(Boolean);
+    const files = readdirSync(credentials);
     expect(files.length).toBe(1);
     expect(statSync(join(credentials, files[0]!)).mode & 0o077).toBe(0);
     expectOfficialIdentity(emu.state.requests.filter((r) => r.host === "oauth"));
