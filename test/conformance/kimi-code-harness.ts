@@ -6,6 +6,7 @@ import { createServer } from "node:net";
 import os from "node:os";
 import { join, resolve } from "node:path";
 import type { RecordedRequest, RunningEmulator } from "../../emulator/index.ts";
+import { removeLater } from "../helpers/tmp.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 export const BUN = join(ROOT, "node_modules/.bin/bun");
@@ -25,7 +26,7 @@ export interface KimiHome {
 
 /** A throwaway HOME for kimi-code, pointed at the emulator. */
 export function kimiCodeHome(emu: RunningEmulator): KimiHome {
-  const dir = mkdtempSync(join(os.tmpdir(), "kimi-code-conformance-"));
+  const dir = removeLater(mkdtempSync(join(os.tmpdir(), "kimi-code-conformance-")));
   const kimiHome = join(dir, ".kimi-code");
   const work = join(dir, "work");
   const env: Record<string, string> = {

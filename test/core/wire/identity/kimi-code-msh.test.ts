@@ -1,8 +1,8 @@
 // kimi-code 2.1.0's X-Msh set, computed from host facts as kimi-code computes it.
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { tempDir } from "../../../helpers/tmp.ts";
 import { clearDeviceIdCache, getDeviceId, KIMI_CODE_DEVICE_ID_FORMAT } from "../../../../src/core/wire/identity/kimi-cli/device-id.ts";
 import { kimiCodeAscii, kimiCodeDeviceModel, kimiCodeMshHeaders } from "../../../../src/core/wire/identity/kimi-code/msh-headers.ts";
 import { createIdentity } from "../../../../src/core/wire/identity/identity.ts";
@@ -55,7 +55,7 @@ describe("kimi-code's X-Msh headers", () => {
   });
 
   test("device id: randomUUID with dashes in <KIMI_CODE_HOME>/device_id, reused; an empty file counts as none", async () => {
-    const home = await mkdtemp(join(tmpdir(), "okc-kimi-code-"));
+    const home = await tempDir("okc-kimi-code-");
     dirs.push(home);
     const created = await getDeviceId(join(home, "a"), KIMI_CODE_DEVICE_ID_FORMAT);
     expect(created).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
