@@ -102,7 +102,7 @@ export function createRuntime(input: PluginInput, rawOptions: unknown, overrides
       fetchUsage({
         apiBase: credential.apiBase,
         token: tokenOf(credential),
-        headers: await identity.headers("api"),
+        headers: await identity.headers("usage"),
         fetch: fetchImpl,
         timeoutMs: QUOTA_LOOKUP_TIMEOUT_MS,
       }),

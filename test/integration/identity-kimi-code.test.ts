@@ -48,6 +48,18 @@ describe('identity "kimi-code"', () => {
     expect(last("/coding/v1/chat/completions").headers["x-msh-device-id"]).toBe(deviceId);
   }, 30_000);
 
+  test("/usages goes out as kimi-code's does: no X-Msh set, the runtime's own User-Agent", async () => {
+    const world = await pluginWorld(emu, { identity: "kimi-code" });
+    await deviceLogin(world);
+    emu.state.failNextChat("quota-5h"); // a 429: the plugin reads /usages to explain it
+    const res = await world.chat();
+    expect(res.status).not.toBe(200);
+    await res.text();
+    const usages = emu.state.requestsTo("/coding/v1/usages").at(-1)!;
+    expect(identityOf(wireEntry(usages, ""))).toEqual(identityOf(fixture.requests.usages!));
+    expect(usages.headers["user-agent"]).toBe(`Bun/${Bun.version}`);
+  }, 30_000);
+
   test("an existing ~/.kimi-code/device_id is kimi-code's own and is reused (trimmed)", async () => {
     const world = await pluginWorld(emu, { identity: "kimi-code" });
     const id = "0d4f9a52-3c1e-4b7a-9f00-6a2b8c1d2e3f";

@@ -11,9 +11,9 @@
 import { PLUGIN_USER_AGENT } from "../../config/constants.ts";
 import type { IdentityName } from "../../config/options.ts";
 
-/** chat: POST /chat/completions. oauth: device authorization, token polling, refresh. api: /models, /usages. */
-export type CallKind = "chat" | "oauth" | "api";
-export const CALL_KINDS: readonly CallKind[] = ["chat", "oauth", "api"];
+/** chat: POST /chat/completions. oauth: device authorization, token polling, refresh. api: /models. usage: /usages. */
+export type CallKind = "chat" | "oauth" | "api" | "usage";
+export const CALL_KINDS: readonly CallKind[] = ["chat", "oauth", "api", "usage"];
 /** The headers an identity puts on a call of a kind (`Identity.headers`), as callers depend on it. */
 export type HeaderSource = (kind: CallKind) => Promise<Record<string, string>>;
 
@@ -68,12 +68,16 @@ export const KIMI_CODE_VERSION = "2.1.0";
 /** kimi-code's User-Agent on every call it makes with its identity (`createKimiUserAgent`, dist/main.mjs 61171-61176). */
 export const KIMI_CODE_USER_AGENT = `kimi-code-cli/${KIMI_CODE_VERSION}`;
 export const KIMI_CODE_CLIENT: MshClient = { platform: "kimi_code_cli", version: KIMI_CODE_VERSION, scheme: "kimi-code" };
+/**
+ * kimi-code's /usages call sets no User-Agent, so it carries its runtime's default: `Bun/<version>` under
+ * bun (what opencode runs on), `node` under Node (dist/main.mjs 61394-61405; recorded in the fixture).
+ */
+export const RUNTIME_DEFAULT_USER_AGENT = process.versions.bun ? `Bun/${process.versions.bun}` : "node";
 
 /**
  * THE identity table. One row per identity; one rule per kind of call.
  * kimi-code 2.1.0 puts its User-Agent and X-Msh set on OAuth, /models and chat; its /usages call
- * carries neither (only `Authorization`, `Accept`: dist/main.mjs 61394-61405). The "api" kind here
- * covers /models and /usages alike, so under "kimi-code" /usages carries the identity too.
+ * carries neither (only `Authorization`, `Accept` and the runtime's default User-Agent).
  */
 export const PROFILES: Readonly<Record<IdentityName, Readonly<Profile>>> = {
   opencode: {
@@ -82,6 +86,7 @@ export const PROFILES: Readonly<Record<IdentityName, Readonly<Profile>>> = {
       chat: { userAgent: KEEP_CALLER_USER_AGENT, msh: false },
       oauth: { userAgent: PLUGIN_USER_AGENT, msh: false },
       api: { userAgent: PLUGIN_USER_AGENT, msh: false },
+      usage: { userAgent: PLUGIN_USER_AGENT, msh: false },
     },
   },
   "kimi-cli": {
@@ -91,6 +96,7 @@ export const PROFILES: Readonly<Record<IdentityName, Readonly<Profile>>> = {
       chat: { userAgent: KIMI_CLI_USER_AGENT, msh: true },
       oauth: { userAgent: KIMI_CLI_AIOHTTP_USER_AGENT, msh: true },
       api: { userAgent: KIMI_CLI_AIOHTTP_USER_AGENT, msh: false },
+      usage: { userAgent: KIMI_CLI_AIOHTTP_USER_AGENT, msh: false },
     },
   },
   "kimi-code": {
@@ -100,6 +106,7 @@ export const PROFILES: Readonly<Record<IdentityName, Readonly<Profile>>> = {
       chat: { userAgent: KIMI_CODE_USER_AGENT, msh: true },
       oauth: { userAgent: KIMI_CODE_USER_AGENT, msh: true },
       api: { userAgent: KIMI_CODE_USER_AGENT, msh: true },
+      usage: { userAgent: RUNTIME_DEFAULT_USER_AGENT, msh: false },
     },
   },
 };
