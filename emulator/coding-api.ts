@@ -94,35 +94,9 @@ export function decideThinking(
 async function chat(ctx: RouteContext): Promise<void> {
   const { state, request, res } = ctx;
   const opts = state.options;
-  const bearer = authenticate(ctx);
-  if (bearer === undefined) return;
-  if (!passesGate(request.headers, opts.allowedUserAgentPrefixes, opts.allowedPlatforms)) return refuse(ctx, refusalFor("client-gate"));
-  const account = accountRefusal(opts);
-  if (account) return refuse(ctx, account);
-  if (opts.membershipExpired || opts.expiredMembershipKeys.includes(bearer)) {
-    return sendJson(res, 402, apiError(MEMBERSHIP_MESSAGE, "membership_expired_error"));
-  }
-
-  const body = tryJson(request.rawBody);
-  if (!isObject(body)) return sendJson(res, 400, apiError("Invalid request: body must be a JSON object.", "invalid_request_error"));
-  if (typeof body.model !== "string") return sendJson(res, 400, apiError("Invalid request: model is required.", "invalid_request_error"));
-  if (!Array.isArray(body.messages)) {
-    return sendJson(res, 400, apiError("Invalid request: messages must be an array.", "invalid_request_error"));
-  }
-  const model = opts.models.find((m) => m.id === body.model);
-  if (!model) {
-    return sendJson(res, 404, apiError(`Not found the model ${body.model} or Permission denied`, "resource_not_found_error"));
-  }
-  const quota = quotaRefusal(opts, state.usage());
-  if (quota) return refuse(ctx, quota);
-  if (!state.parallelChats.tryEnter(opts.parallelLimit)) return refuse(ctx, refusalFor("too-many-requests"));
-  let left = false;
-  const leave = () => {
-    if (!left) state.parallelChats.leave();
-    left = true;
-  };
-  res.once("finish", leave);
-  res.once("close", leave);
+  const admitted = admit(ctx);
+  if (!admitted) return;
+  const { body, model } = admitted;
 
   const thinking = decideThinking(body, model);
   const tools = Array.isArray(body.tools) ? body.tools : [];
@@ -174,6 +148,45 @@ async function chat(ctx: RouteContext): Promise<void> {
   if (dropAfter !== undefined && dropAfter >= chunks.length) return dropConnection(ctx);
   await write(res, sseEvent("[DONE]"));
   res.end();
+}
+
+/**
+ * The checks before a chat is served, in Kimi's order (README "Coding API"); answers and returns
+ * undefined on the first refusal. An admitted chat holds a concurrency slot until its answer ends.
+ */
+function admit(ctx: RouteContext): { body: Record<string, unknown> & { messages: unknown[] }; model: ModelSpec } | undefined {
+  const { state, request, res } = ctx;
+  const opts = state.options;
+  const bearer = authenticate(ctx);
+  if (bearer === undefined) return undefined;
+  const early =
+    (!passesGate(request.headers, opts.allowedUserAgentPrefixes, opts.allowedPlatforms) && refusalFor("client-gate")) ||
+    accountRefusal(opts);
+  if (early) return void refuse(ctx, early);
+  if (opts.membershipExpired || opts.expiredMembershipKeys.includes(bearer)) {
+    return void sendJson(res, 402, apiError(MEMBERSHIP_MESSAGE, "membership_expired_error"));
+  }
+  const body = tryJson(request.rawBody);
+  if (!isObject(body)) return void sendJson(res, 400, apiError("Invalid request: body must be a JSON object.", "invalid_request_error"));
+  if (typeof body.model !== "string") return void sendJson(res, 400, apiError("Invalid request: model is required.", "invalid_request_error"));
+  if (!Array.isArray(body.messages)) {
+    return void sendJson(res, 400, apiError("Invalid request: messages must be an array.", "invalid_request_error"));
+  }
+  const model = opts.models.find((m) => m.id === body.model);
+  if (!model) {
+    return void sendJson(res, 404, apiError(`Not found the model ${body.model} or Permission denied`, "resource_not_found_error"));
+  }
+  const quota = quotaRefusal(opts, state.usage());
+  if (quota) return void refuse(ctx, quota);
+  if (!state.parallelChats.tryEnter(opts.parallelLimit)) return void refuse(ctx, refusalFor("too-many-requests"));
+  let left = false;
+  const leave = () => {
+    if (!left) state.parallelChats.leave();
+    left = true;
+  };
+  res.once("finish", leave);
+  res.once("close", leave);
+  return { body: body as Record<string, unknown> & { messages: unknown[] }, model };
 }
 
 function refuse(ctx: RouteContext, r: Refusal): void {
