@@ -5,7 +5,7 @@ import { oauthHostFor, resolveOptions, type ResolvedOptions } from "../core/conf
 import { gatherStatus, type StatusFacts } from "../core/account/status.ts";
 import { readStoredLogin, refreshLockPath, writeStoredLogin } from "../core/account/stored-login.ts";
 import { OAuthClient } from "../core/login/oauth-client.ts";
-import { KimiError } from "../core/support/errors.ts";
+import { KimiError, messages } from "../core/support/errors.ts";
 import { HttpError } from "../core/support/http.ts";
 import type { Credential } from "../core/tokens/credential.ts";
 import { TokenKeeper } from "../core/tokens/keeper.ts";
@@ -43,7 +43,13 @@ export function createKimiCalls(rawOptions: unknown, seams: CallsSeams = {}): Ki
   const options = resolveOptions(rawOptions, seams.env ?? process.env);
   const fetchImpl = seams.fetch ?? fetch;
   const now = seams.now ?? Date.now;
-  const identity = createIdentity(options.identity, { kimiShareDir: options.kimiShareDir });
+  const identity = createIdentity(options.identity, { kimiShareDir: options.kimiShareDir, kimiCodeHome: options.kimiCodeHome });
+  /** The login server of logins for apiBase; a KimiError when none is known (the refresh token stays home). */
+  const oauthFor = (apiBase: string) => {
+    const host = oauthHostFor(apiBase, options);
+    if (!host) throw new KimiError("refresh-refused", messages.unknownLoginServer(apiBase, options.apiBase));
+    return new OAuthClient({ oauthHost: host, headers: identity.headers, fetch: fetchImpl });
+  };
   const dataDir = options.opencodeDataDir;
   const keeper = new TokenKeeper({
     load: async () => {
@@ -51,8 +57,7 @@ export function createKimiCalls(rawOptions: unknown, seams: CallsSeams = {}): Ki
       return login.state === "present" ? login.credential : undefined;
     },
     persist: (credential) => writeStoredLogin(dataDir, credential),
-    refreshGrant: (refreshToken, apiBase) =>
-      new OAuthClient({ oauthHost: oauthHostFor(apiBase, options), headers: identity.headers, fetch: fetchImpl }).refresh(refreshToken),
+    refreshGrant: async (refreshToken, apiBase) => oauthFor(apiBase).refresh(refreshToken),
     lockPath: refreshLockPath(dataDir),
     now,
   });
