@@ -8,6 +8,7 @@ import { createKimiCalls, type CallsSeams, type KimiCalls } from "./kimi-calls.t
 
 /** The slice of opencode's TUI API this plugin uses (opencode ≥ 1.18.33; older shapes are detected). */
 export type TuiApi = Pick<TuiPluginApi, "ui"> & {
+  state?: { readonly config?: { plugin?: unknown } };
   keymap?: Partial<Pick<TuiPluginApi["keymap"], "registerLayer">>;
   command?: TuiPluginApi["command"];
 };
@@ -117,10 +118,39 @@ export function registerCommands(api: TuiApi, commands: KimiCommand[]): "keymap"
   return "none";
 }
 
+/**
+ * The server plugin's options from opencode.json (as the TUI sees opencode's config), so region,
+ * identity and base URL need not be repeated in tui.json; undefined when there are none.
+ */
+export function serverPluginOptions(config: { plugin?: unknown } | undefined): unknown {
+  const list = Array.isArray(config?.plugin) ? (config.plugin as unknown[]) : [];
+  for (const entry of list) {
+    if (!Array.isArray(entry) || typeof entry[0] !== "string") continue;
+    if (/opencode-kimi-code|[\\/]src[\\/]server[\\/]index\.ts$/.test(entry[0])) return entry[1];
+  }
+  return undefined;
+}
+
+/** Calls built on first use, when opencode's config is known: tui.json options, else the server's. */
+function lazyCalls(api: TuiApi, options: unknown, seams: CallsSeams): KimiCalls {
+  let calls: KimiCalls | undefined;
+  const get = () => (calls ??= createKimiCalls(options ?? serverPluginOptions(api.state?.config), seams));
+  return {
+    get options() {
+      return get().options;
+    },
+    get identity() {
+      return get().identity;
+    },
+    usage: () => get().usage(),
+    status: () => get().status(),
+  };
+}
+
 /** The `tui` function opencode calls. Never rejects. */
 export async function startTui(api: TuiApi, options: unknown, seams: CallsSeams = {}): Promise<void> {
   try {
-    const calls = createKimiCalls(options, seams);
+    const calls = lazyCalls(api, options, seams);
     const how = registerCommands(api, kimiCommands(api, calls, seams.now));
     if (how === "none") log("warn", "this opencode has no TUI command API; /kimi-usage and /kimi-status are unavailable (needs opencode ≥ 1.18.33)");
   } catch (error) {

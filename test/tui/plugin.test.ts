@@ -125,3 +125,14 @@ describe("dialogs", () => {
     await expect(kimiCommands(f.api, fakeCalls(async () => ({ kind: "failed", message: "x" })))[0]!.run()).resolves.toBeUndefined();
   });
 });
+
+describe("options", () => {
+  test("without tui.json options, the server plugin's options from opencode's config are used", async () => {
+    const { serverPluginOptions } = await import("../../src/tui/plugin.ts");
+    expect(serverPluginOptions({ plugin: ["other", ["opencode-kimi-code@0.1.0", { region: "global" }]] })).toEqual({ region: "global" });
+    expect(serverPluginOptions({ plugin: [["/home/me/okc/src/server/index.ts", { identity: "kimi-cli" }]] })).toEqual({ identity: "kimi-cli" });
+    expect(serverPluginOptions({ plugin: ["opencode-kimi-code"] })).toBeUndefined();
+    expect(serverPluginOptions(undefined)).toBeUndefined();
+    expect(serverPluginOptions({ plugin: "not a list" })).toBeUndefined();
+  });
+});
