@@ -16,9 +16,12 @@ let emu: RunningEmulator;
 let home: OpencodeHome;
 let session: TuiSession | undefined;
 
-/** The TUI half of the plugin: one line in tui.json (README "Enable the TUI commands"). */
+/**
+ * The TUI half of the plugin: one line in tui.json naming the package (its directory here), which
+ * opencode resolves through package.json `exports["./tui"]` (README "The TUI commands").
+ */
 function enableTuiPlugin(h: OpencodeHome): void {
-  writeFileSync(join(h.configDir, "tui.json"), JSON.stringify({ plugin: [join(REPO_ROOT, "src", "tui", "index.ts")] }, null, 2));
+  writeFileSync(join(h.configDir, "tui.json"), JSON.stringify({ plugin: [REPO_ROOT] }, null, 2));
 }
 
 /** Closes whatever dialog is open (Escape), so the next test starts at the prompt. */
@@ -79,8 +82,8 @@ describe("the TUI plugin in the real opencode TUI", () => {
     }
     expect(screen).toContain("device login (OAuth)");
     expect(screen).toMatch(/Region\s+custom \(http:\/\/127\.0\.0\.1:\d+\/coding\/v1\)/);
-    expect(screen).toMatch(/Token expires\s+\d{4}-\d\d-\d\d \d\d:\d\d \(in 1[45] min\)/);
-    expect(screen).toMatch(/Identity\s+opencode: requests go out as/);
+    expect(screen).toMatch(/Expires\s+\d{4}-\d\d-\d\d \d\d:\d\d \(in 1[0-5] min\)/);
+    expect(screen).toMatch(/Identity\s+opencode \(opencode's own User-Agent\)/);
     expect(screen).toMatch(/Models\s+\d+ cached, fetched/);
     expect(screen).not.toContain("eyJ"); // never a token on screen
   }, DIALOG_TIMEOUT_MS * 3);

@@ -50,24 +50,23 @@ function loginText(login: StoredLogin): string {
   return login.credential.type === "oauth" ? "device login (OAuth)" : "API key";
 }
 
-const row = (label: string, value: string) => `${label.padEnd(14)} ${value}`;
+const row = (label: string, value: string) => `${label.padEnd(9)} ${value}`;
 
-/** Plain text lines, one fact per line. Never shows a token. */
+/** Plain text lines, one fact per line, narrow enough for opencode's dialog. Never shows a token. */
 export function statusLines(f: StatusFacts, now: number): string[] {
   const lines = [row("Login", loginText(f.login)), row("Auth file", f.login.path)];
   lines.push(row("Region", `${f.region} (${f.apiBase})`));
   if (f.expiresAt !== undefined) {
     const at = new Date(f.expiresAt);
     const expired = f.expiresAt <= now ? ", expired: refreshed on next use" : "";
-    lines.push(row("Token expires", `${localTime(at)} (${relativeTime(at, now)})${expired}`));
+    lines.push(row("Expires", `${localTime(at)} (${relativeTime(at, now)})${expired}`));
   }
-  lines.push(row("Identity", `${f.identity.name}: requests go out as ${f.identity.description}`));
+  lines.push(row("Identity", `${f.identity.name} (${f.identity.description})`));
   const m = f.models;
   if (m.fetchedAt === undefined) lines.push(row("Models", "none cached yet (discovered on the next start with a login)"));
   else {
-    const at = new Date(m.fetchedAt);
-    const age = `${relativeTime(at, now)}`;
-    lines.push(row("Models", `${m.count} cached, fetched ${localTime(at)} (${age})${m.stale ? ", due for refresh" : ""}`));
+    lines.push(row("Models", `${m.count} cached, fetched ${relativeTime(new Date(m.fetchedAt), now)}`));
+    if (m.stale) lines.push(row("", "due for refresh at the next start"));
   }
   for (const w of f.warnings) lines.push(row("Warning", w));
   return lines;
