@@ -13,6 +13,7 @@ import {
   type ProviderBlock,
 } from "../../core/models/provider-config.ts";
 import { isRecord } from "../../core/support/http.ts";
+import { readAuthFile } from "../auth-file.ts";
 import { printJson, type Command, type RunContext } from "../command.ts";
 import { requireLogin, tokenOf, withLogin } from "../session.ts";
 import { localTime, relative } from "../ui.ts";
@@ -76,6 +77,7 @@ export const models: Command = {
   options: { offline: { type: "boolean", description: "do not ask Kimi Code; show the cached list" } },
   async run(ctx) {
     const { setup } = ctx;
+    await readAuthFile(setup.options.opencodeDataDir); // a damaged auth.json is reported, never worked around
     const problem = ctx.flags.offline ? undefined : await discover(ctx);
     const warning = problem?.warning;
     const exitCode = problem?.failed ? 1 : 0;
