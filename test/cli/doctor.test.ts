@@ -1,0 +1,163 @@
+// `kimi-code doctor` against the emulator: a healthy setup passes; each failure class gets a failing
+// line with its fix and exit 1: opencode too old, no plugin line, malformed login, a refused token
+// (401), an expired membership (402), the client gate (403, naming the identity), a used-up quota
+// (which window, when it resets), Kimi unreachable, a wrong clock. Tokens never appear in the output.
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { startEmulator, type RunningEmulator } from "../../emulator/index.ts";
+import { clockCheck } from "../../src/cli/doctor-remote.ts";
+import { PROVIDER_ID } from "../../src/core/config/constants.ts";
+import { cliWorld, type CliWorld } from "./cli-world.ts";
+
+let emu: RunningEmulator;
+beforeAll(async () => {
+  emu = await startEmulator({ apiKeys: ["sk-kimi-doctorkey-0123456789"] });
+});
+afterAll(() => emu.stop());
+beforeEach(() => {
+  emu.state.clearFaults();
+  emu.state.configure({ membershipExpired: false, allowedUserAgentPrefixes: ["KimiCLI/", "claude-code/", "opencode/"], fiveHourRequestLimit: 300 });
+  emu.state.resetQuota();
+});
+
+interface CheckOut {
+  id: string;
+  level: string;
+  text: string;
+  fix?: string;
+  lines?: string[];
+}
+
+async function healthy(): Promise<CliWorld> {
+  const w = await cliWorld(emu);
+  await w.fakeOpencode("1.18.33");
+  await w.seedLogin();
+  return w;
+}
+
+async function doctor(w: CliWorld, extra: string[] = []): Promise<{ code: number; checks: CheckOut[] }> {
+  const r = await w.json(["doctor", ...extra]);
+  return { code: r.code, checks: r.value.checks };
+}
+
+const byId = (checks: CheckOut[], id: string) => checks.filter((c) => c.id === id);
+const chat = (checks: CheckOut[]) => byId(checks, "chat")[0]!;
+
+describe("kimi-code doctor", () => {
+  test("healthy: every line ok, the chat probe answered through the plugin's request path; exit 0", async () => {
+    const w = await healthy();
+    emu.state.clearRequests();
+    const r = await w.run(["doctor"]);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toContain("All checks passed.");
+    expect(r.out).toMatch(/ok {4}opencode 1\.18\.33 at .* \(supported: >=1\.18\.33\)/);
+    expect(r.out).toContain(`ok    "opencode-kimi-code" in ${w.configFile}`);
+    expect(r.out).toMatch(/ok {4}this clock is \d+ s (ahead of|behind) Kimi's/);
+    expect(r.out).toContain("ok    a one-token chat with kimi-for-coding was answered (HTTP 200)");
+    expect(r.out).toContain("Authorization: Bearer eyJhbG…[redacted]");
+    const token = (await w.readAuth())[PROVIDER_ID].access as string;
+    expect(r.out).not.toContain(token.slice(10, 40));
+    const probe = emu.state.requestsTo("/coding/v1/chat/completions").at(-1)!;
+    expect((probe.body as Record<string, unknown>).max_tokens).toBe(1);
+    expect(probe.headers["user-agent"]).toBe("opencode/1.18.33");
+    expect(probe.headers.authorization).toBe(`Bearer ${token}`);
+  });
+
+  test("opencode too old, and no plugin line: failing lines with their fixes", async () => {
+    const w = await cliWorld(emu, { plugin: null });
+    await w.fakeOpencode("1.10.2");
+    await w.seedLogin();
+    const { code, checks } = await doctor(w, ["--no-probe"]);
+    expect(code).toBe(1);
+    expect(byId(checks, "opencode")[0]).toMatchObject({ level: "fail" });
+    expect(byId(checks, "opencode")[0]!.text).toContain("opencode 1.10.2");
+    expect(byId(checks, "opencode")[0]!.fix).toContain("Upgrade opencode");
+    expect(byId(checks, "plugin-line")[0]).toMatchObject({ level: "fail" });
+    expect(byId(checks, "plugin-line")[0]!.fix).toContain('"plugin": ["opencode-kimi-code"]');
+  });
+
+  test("the plugin line found through OPENCODE_CONFIG and a project opencode.jsonc with comments", async () => {
+    const w = await cliWorld(emu, { plugin: null });
+    await w.fakeOpencode("1.18.33");
+    await w.seedLogin();
+    const extra = `${w.home}/extra.json`;
+    await Bun.write(extra, JSON.stringify({ plugin: ["opencode-kimi-code@0.1.0"] }));
+    const viaEnv = await w.run(["doctor", "--no-probe", "--json"], { env: { OPENCODE_CONFIG: extra } });
+    expect(JSON.parse(viaEnv.out).checks.find((c: CheckOut) => c.id === "plugin-line")).toMatchObject({ level: "ok" });
+    await Bun.write(`${w.home}/work/opencode.jsonc`, '{\n  // ours\n  "plugin": ["opencode-kimi-code",],\n}\n');
+    const viaProject = await doctor(w, ["--no-probe"]);
+    expect(byId(viaProject.checks, "plugin-line")[0]!.text).toContain(`${w.home}/work/opencode.jsonc`);
+  });
+
+  test("a malformed auth entry: fail, and no probe", async () => {
+    const w = await cliWorld(emu);
+    await w.fakeOpencode("1.18.33");
+    await w.writeAuth({ [PROVIDER_ID]: { type: "oauth", access: "a", refresh: "r", expires: "soon" } });
+    const { code, checks } = await doctor(w);
+    expect(code).toBe(1);
+    expect(byId(checks, "auth-entry")[0]!.text).toContain("`expires` is not a non-negative integer");
+    expect(chat(checks)).toMatchObject({ level: "fail" });
+  });
+
+  test("401: a key Kimi does not know", async () => {
+    const w = await cliWorld(emu);
+    await w.fakeOpencode("1.18.33");
+    await w.writeAuth({ [PROVIDER_ID]: { type: "api", key: "sk-kimi-unknownkey-0123456789", metadata: { baseURL: emu.apiBase } } });
+    const { code, checks } = await doctor(w);
+    expect(code).toBe(1);
+    expect(chat(checks).text).toContain("HTTP 401");
+    expect(chat(checks).fix).toContain("rejected the API key");
+  });
+
+  test("402: membership expired", async () => {
+    const w = await healthy();
+    emu.state.configure({ membershipExpired: true });
+    const { code, checks } = await doctor(w);
+    expect(code).toBe(1);
+    expect(chat(checks).text).toContain("HTTP 402");
+    expect(chat(checks).fix).toMatch(/membership/i);
+  });
+
+  test("403 client gate: which identity was refused and what to do", async () => {
+    const w = await healthy();
+    emu.state.configure({ allowedUserAgentPrefixes: ["KimiCLI/"] });
+    const { code, checks } = await doctor(w);
+    expect(code).toBe(1);
+    expect(chat(checks).text).toContain("HTTP 403");
+    expect(chat(checks).fix).toContain('identity profile "opencode"');
+    expect(chat(checks).fix).toMatch(/API key/);
+  });
+
+  test("used-up quota: which window and when it resets", async () => {
+    const w = await healthy();
+    emu.state.configure({ fiveHourRequestLimit: 1 });
+    expect((await doctor(w)).code).toBe(0); // the probe itself uses the one request
+    const { code, checks } = await doctor(w);
+    expect(code).toBe(1);
+    expect(chat(checks).fix).toContain("5h limit");
+    expect(chat(checks).fix).toMatch(/resets (at|on) .*\(in \d/);
+  });
+
+  test("Kimi unreachable: the hosts fail with the network error", async () => {
+    const w = await cliWorld(emu);
+    await w.fakeOpencode("1.18.33");
+    const closed = "http://127.0.0.1:9/coding/v1";
+    const r = await w.run(["doctor", "--json"], { env: { KIMI_CODE_BASE_URL: closed, KIMI_CODE_OAUTH_HOST: "http://127.0.0.1:9" } });
+    expect(r.code).toBe(1);
+    const hosts = JSON.parse(r.out).checks.filter((c: CheckOut) => c.id === "hosts");
+    expect(hosts.length).toBe(2);
+    for (const h of hosts) expect(h).toMatchObject({ level: "fail" });
+    expect(hosts[0].text).toContain("unreachable");
+  });
+
+  test("a clock far off the server's Date header fails; a few seconds pass", async () => {
+    const w = await healthy();
+    const old = new Date(Date.now() - 3600_000).toUTCString();
+    emu.state.injectFault({ path: "/coding/v1/models", status: 200, body: { object: "list", data: [] }, headers: { date: old } });
+    const { checks } = await doctor(w, ["--no-probe"]);
+    expect(byId(checks, "clock")[0]).toMatchObject({ level: "fail" });
+    expect(byId(checks, "clock")[0]!.text).toMatch(/this clock is 3[56]\d\d s ahead of Kimi's/);
+    const now = Date.now();
+    expect(clockCheck(new Date(now - 2000).toUTCString(), now, now).level).toBe("ok");
+    expect(clockCheck(new Date(now - 120_000).toUTCString(), now, now).level).toBe("warn");
+  });
+});
