@@ -75,16 +75,21 @@ test("the packed and installed package loads in opencode: login and a chat turn 
 
   // The CLI from the tarball, through npm's bin link, under plain Node (not bun).
   const bin = join(installDir, "node_modules", ".bin", "kimi-code");
-  const node = (args: string[]) => spawnSync("node", [bin, ...args], { cwd: home.cwd, env: { ...home.env, PATH: process.env.PATH ?? "" }, encoding: "utf8", timeout: 60_000 });
+  // Asynchronous: the emulator answers from this process's event loop.
+  const node = async (args: string[]) => {
+    const p = Bun.spawn(["node", bin, ...args], { cwd: home.cwd, env: { ...home.env, PATH: process.env.PATH ?? "" }, stdout: "pipe", stderr: "pipe" });
+    const [status, stdout, stderr] = await Promise.all([p.exited, new Response(p.stdout).text(), new Response(p.stderr).text()]);
+    return { status, stdout, stderr };
+  };
   const nodeVersion = spawnSync("node", ["--version"], { encoding: "utf8" }).stdout.trim();
   expect(Number(/^v(\d+)/.exec(nodeVersion)?.[1])).toBeGreaterThanOrEqual(20);
-  const help = node(["--help"]);
+  const help = await node(["--help"]);
   expect(help.status, help.stderr).toBe(0);
   expect(help.stdout).toContain("Usage: kimi-code <command>");
-  const status = node(["status", "--json"]);
+  const status = await node(["status", "--json"]);
   expect(status.status, status.stderr).toBe(0);
   expect(JSON.parse(status.stdout)).toMatchObject({ loggedIn: true, login: { type: "oauth", apiBase: emu.apiBase } });
-  const usage = node(["usage"]);
+  const usage = await node(["usage"]);
   expect(usage.status, usage.stderr).toBe(0);
   expect(usage.stdout).toMatch(/5h limit\s+\[/);
   expect(usage.stderr).toBe("");
