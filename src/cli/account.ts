@@ -1,6 +1,7 @@
 // Facts about the stored login shared by status and doctor: what kind, which region, when it expires.
 import { PROVIDER_ID, REGIONS } from "../core/config/constants.ts";
 import { readModelCache, isStale } from "../core/models/model-cache.ts";
+import { isRecord } from "../core/support/http.ts";
 import { tokenTiming, type Credential } from "../core/tokens/credential.ts";
 import { entryProblems, readAuthFile, storedCredential } from "./auth-file.ts";
 import type { Setup } from "./setup.ts";
@@ -16,6 +17,8 @@ export interface LoginFacts {
   /** OAuth only. */
   expiresAt?: Date;
   refreshTokenPresent?: boolean;
+  /** The entry names its API base (`enterpriseUrl` / `metadata.baseURL`); else the configured one is assumed. */
+  apiBaseRecorded: boolean;
 }
 
 export function regionOf(apiBase: string): string {
@@ -30,7 +33,8 @@ export async function loginFacts(setup: Setup): Promise<LoginFacts> {
   const problems = entry === undefined ? [] : entryProblems(entry);
   const credential = storedCredential(read, setup.options.apiBase);
   const apiBase = credential?.apiBase ?? setup.options.apiBase;
-  const facts: LoginFacts = { authPath: read.path, present: entry !== undefined, problems, region: regionOf(apiBase), apiBase };
+  const recorded = isRecord(entry) && (typeof entry.enterpriseUrl === "string" || (isRecord(entry.metadata) && typeof entry.metadata.baseURL === "string"));
+  const facts: LoginFacts = { authPath: read.path, present: entry !== undefined, problems, region: regionOf(apiBase), apiBase, apiBaseRecorded: recorded };
   if (credential) facts.credential = credential;
   if (credential?.type === "oauth") {
     facts.expiresAt = new Date(tokenTiming(credential).expiresAt);

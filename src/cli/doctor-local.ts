@@ -79,6 +79,9 @@ export function authCheck(setup: Setup, f: LoginFacts): Check[] {
       fix: `Set the region (plugin option "region" or KIMI_CODE_REGION) to match the login, or log in again. ${LOGIN_ADVICE}`,
     });
   }
+  if (!f.apiBaseRecorded) {
+    checks.push({ id: "auth-entry", level: "warn", text: `the entry has no API base recorded; ${c.apiBase} (the configured one) is assumed`, fix: "Log in again to record it, or make sure the region matches the one you logged in with." });
+  }
   if (c.type === "api") {
     const problem = apiKeyProblem(c.key);
     checks.push(problem ? { id: "auth-entry", level: "fail", text: `the stored API key is ${problem}`, fix: LOGIN_ADVICE } : { id: "auth-entry", level: "ok", text: `API key for ${c.apiBase}` });

@@ -73,7 +73,7 @@ export async function headerCheck(setup: Setup, credential: Credential, opencode
   const bearer = `Bearer ${redactToken(tokenOf(credential))}`;
   const lines: string[] = [];
   const base: Record<CallKind, Record<string, string>> = {
-    chat: { "User-Agent": `${opencodeUserAgent(opencodeVersion)} (set by opencode)`, "Content-Type": "application/json" },
+    chat: { "User-Agent": `${opencodeUserAgent(opencodeVersion)} … (opencode's own)`, "Content-Type": "application/json" },
     api: { Accept: "application/json", "User-Agent": PLUGIN_USER_AGENT },
     oauth: { "Content-Type": "application/x-www-form-urlencoded" },
   };
@@ -89,6 +89,21 @@ export async function headerCheck(setup: Setup, credential: Credential, opencode
   }
   return { id: "headers", level: "info", text: `headers sent under the "${setup.identity.name}" identity`, lines };
 }
+
+/** Short verdicts for the request path's error types (core/wire/explain.ts); others show their type. */
+const PROBE_VERDICTS: Record<string, string> = {
+  kimi_unauthorized: "the login was rejected",
+  kimi_login_required: "the login is no longer valid",
+  kimi_membership_expired: "membership expired",
+  kimi_client_not_allowed: "this client was refused by Kimi's allowlist",
+  kimi_quota_exhausted: "quota used up",
+  kimi_rate_limited: "rate limited",
+  kimi_wait_required: "Kimi asks to wait",
+  kimi_forbidden: "refused",
+  kimi_wrong_base: "the login belongs to another API base",
+  kimi_bad_key: "the stored key is not a Kimi Code key",
+  kimi_refresh_unavailable: "the token could not be refreshed",
+};
 
 export interface ProbeResult {
   check: Check;
@@ -131,6 +146,7 @@ export async function chatProbe(setup: Setup, keeper: TokenKeeper, credential: C
   } catch {
     // not our JSON error: the status alone has to do
   }
-  const text = `HTTP ${response.status}${type ? ` ${type}` : ""} for a one-token chat with ${model}`;
+  const what = PROBE_VERDICTS[type] ?? (type ? `refused (${type})` : "refused");
+  const text = `a one-token chat with ${model}: ${what} (HTTP ${response.status}${type ? ` ${type}` : ""})`;
   return { status: response.status, errorType: type, check: { id: "chat", level: "fail", text, fix: message || `Kimi Code answered HTTP ${response.status}.` } };
 }

@@ -11,8 +11,12 @@ const code = await runCli(process.argv.slice(2), {
   isTTY: process.stdout.isTTY === true,
   now: Date.now,
   readStdin: async () => {
+    // A pipe is read to its end; a terminal up to the first line (the user pastes and presses Enter).
     const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    for await (const chunk of process.stdin) {
+      chunks.push(chunk as Buffer);
+      if (process.stdin.isTTY && Buffer.concat(chunks).includes(10)) break;
+    }
     return Buffer.concat(chunks).toString("utf8");
   },
   stdinIsTTY: process.stdin.isTTY === true,

@@ -67,3 +67,17 @@ export function row(label: string, value: string, width = 16): string {
 export function redactToken(token: string): string {
   return token.length <= 6 ? "[redacted]" : `${token.slice(0, 6)}…[redacted]`;
 }
+
+/** Word-wraps `text` to `width` columns, every line after the first indented by `indent`. */
+export function wrap(text: string, width: number, indent: string): string {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(/\s+/)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines.join(`\n${indent}`);
+}

@@ -53,6 +53,7 @@ describe("kimi-code doctor", () => {
     expect(r.out).toContain(`ok    "opencode-kimi-code" in ${w.configFile}`);
     expect(r.out).toMatch(/ok {4}this clock is \d+ s (ahead of|behind) Kimi's/);
     expect(r.out).toContain("ok    a one-token chat with kimi-for-coding was answered (HTTP 200)");
+    expect(r.out).toContain("User-Agent: opencode/1.18.33 … (opencode's own)");
     expect(r.out).toContain("Authorization: Bearer eyJhbG…[redacted]");
     const token = (await w.readAuth())[PROVIDER_ID].access as string;
     expect(r.out).not.toContain(token.slice(10, 40));
@@ -86,6 +87,21 @@ describe("kimi-code doctor", () => {
     await Bun.write(`${w.home}/work/opencode.jsonc`, '{\n  // ours\n  "plugin": ["opencode-kimi-code",],\n}\n');
     const viaProject = await doctor(w, ["--no-probe"]);
     expect(byId(viaProject.checks, "plugin-line")[0]!.text).toContain(`${w.home}/work/opencode.jsonc`);
+  });
+
+  test("a due token is refreshed under the lock (said so), and an entry without its API base warns", async () => {
+    const w = await cliWorld(emu);
+    await w.fakeOpencode("1.18.33");
+    const entry = await w.seedLogin(1);
+    await Bun.sleep(1100);
+    const { code, checks } = await doctor(w);
+    expect(code).toBe(0);
+    expect(byId(checks, "token")[0]!.text).toContain("has been refreshed");
+    const { enterpriseUrl: _gone, ...noBase } = (await w.readAuth())[PROVIDER_ID];
+    expect(noBase.refresh).not.toBe(entry.refresh);
+    await w.writeAuth({ [PROVIDER_ID]: noBase });
+    const again = await doctor(w, ["--no-probe"]);
+    expect(byId(again.checks, "auth-entry").find((c) => c.level === "warn")!.text).toContain("no API base recorded");
   });
 
   test("a malformed auth entry: fail, and no probe", async () => {
@@ -123,6 +139,7 @@ describe("kimi-code doctor", () => {
     const { code, checks } = await doctor(w);
     expect(code).toBe(1);
     expect(chat(checks).text).toContain("HTTP 403");
+    expect(chat(checks).text).toContain("refused by Kimi's allowlist");
     expect(chat(checks).fix).toContain('identity profile "opencode"');
     expect(chat(checks).fix).toMatch(/API key/);
   });
@@ -133,6 +150,7 @@ describe("kimi-code doctor", () => {
     expect((await doctor(w)).code).toBe(0); // the probe itself uses the one request
     const { code, checks } = await doctor(w);
     expect(code).toBe(1);
+    expect(chat(checks).text).toContain("quota used up");
     expect(chat(checks).fix).toContain("5h limit");
     expect(chat(checks).fix).toMatch(/resets (at|on) .*\(in \d/);
   });

@@ -7,7 +7,7 @@ import { printJson, type Command, type RunContext } from "../command.ts";
 import { authCheck, configChecks, opencodeCheck, type Check } from "../doctor-local.ts";
 import { chatProbe, headerCheck, hostChecks } from "../doctor-remote.ts";
 import { createKeeper } from "../setup.ts";
-import { mark } from "../ui.ts";
+import { mark, wrap } from "../ui.ts";
 import { PLUGIN_VERSION } from "../../core/config/constants.ts";
 
 async function gather(ctx: RunContext): Promise<Check[]> {
@@ -47,7 +47,7 @@ function render(checks: Check[], ctx: RunContext): string {
   for (const c of checks) {
     lines.push(`${mark(c.level, ctx.style)}  ${c.text}`);
     for (const l of c.lines ?? []) lines.push(`        ${l}`);
-    if (c.fix && c.level !== "ok" && c.level !== "info") lines.push(`        ${ctx.style.dim("fix:")} ${c.fix}`);
+    if (c.fix && c.level !== "ok" && c.level !== "info") lines.push(`        ${ctx.style.dim("fix:")} ${wrap(c.fix, 92, "             ")}`);
   }
   const fails = checks.filter((c) => c.level === "fail").length;
   const warns = checks.filter((c) => c.level === "warn").length;
