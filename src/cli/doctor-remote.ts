@@ -82,7 +82,8 @@ export async function headerCheck(setup: Setup, credential: Credential, opencode
     const headers = new Map<string, [string, string]>();
     const set = (name: string, value: string) => headers.set(name.toLowerCase(), [name, value]);
     for (const [k, v] of Object.entries(base[kind])) set(k, v);
-    for (const [k, v] of Object.entries(await setup.identity.headers(kind))) set(k, v);
+    // The device id identifies this machine to Kimi: shortened, since this output goes into bug reports.
+    for (const [k, v] of Object.entries(await setup.identity.headers(kind))) set(k, /device-id/i.test(k) ? redactToken(v) : v);
     if (kind !== "oauth") set("Authorization", bearer);
     lines.push(`${kind === "chat" ? "chat (POST /chat/completions)" : kind === "api" ? "plugin calls (/models, /usages)" : "OAuth (device login, refresh)"}:`);
     for (const [name, value] of headers.values()) lines.push(`  ${name}: ${value}`);

@@ -63,6 +63,18 @@ describe("kimi-code doctor", () => {
     expect(probe.headers.authorization).toBe(`Bearer ${token}`);
   });
 
+  test("the kimi-cli identity: its headers listed (device id shortened), the probe sent as kimi-cli", async () => {
+    const w = await healthy();
+    emu.state.clearRequests();
+    const r = await w.run(["doctor", "--json"], { env: { KIMI_CODE_IDENTITY: "kimi-cli" } });
+    expect(r.code, r.out).toBe(0);
+    const headers = JSON.parse(r.out).checks.find((c: CheckOut) => c.id === "headers").lines.join("\n");
+    expect(headers).toContain("User-Agent: KimiCLI/");
+    expect(headers).toMatch(/X-Msh-Device-Id: \w{6}…\[redacted\]/i);
+    const probe = emu.state.requestsTo("/coding/v1/chat/completions").at(-1)!;
+    expect(probe.headers["user-agent"]).toStartWith("KimiCLI/");
+  });
+
   test("opencode too old, and no plugin line: failing lines with their fixes", async () => {
     const w = await cliWorld(emu, { plugin: null });
     await w.fakeOpencode("1.10.2");
