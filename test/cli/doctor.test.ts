@@ -167,6 +167,34 @@ describe("kimi-code doctor", () => {
     expect(chat(checks).fix).toMatch(/resets (at|on) .*\(in \d/);
   });
 
+  test("429 with a reset soon: rate limited, which window, when it resets", async () => {
+    const w = await healthy();
+    emu.state.configure({ fiveHourRequestLimit: 1, fiveHourWindowSec: 120 });
+    emu.state.resetQuota();
+    try {
+      expect((await doctor(w)).code).toBe(0);
+      const { code, checks } = await doctor(w);
+      expect(code).toBe(1);
+      expect(chat(checks).text).toContain("rate limited (HTTP 429");
+      expect(chat(checks).fix).toMatch(/limit used 1\/1, resets at \d\d:\d\d \(in (1|2) min|less than a minute\)/);
+    } finally {
+      emu.state.configure({ fiveHourWindowSec: 18000 });
+      emu.state.resetQuota();
+    }
+  });
+
+  test("the chat itself cannot reach Kimi: a network verdict", async () => {
+    const w = await healthy();
+    const closed = "http://127.0.0.1:9/coding/v1";
+    const entry = (await w.readAuth())[PROVIDER_ID];
+    await w.writeAuth({ [PROVIDER_ID]: { ...entry, enterpriseUrl: closed } });
+    const r = await w.run(["doctor", "--json"], { env: { KIMI_CODE_BASE_URL: closed } });
+    expect(r.code).toBe(1);
+    const probe = JSON.parse(r.out).checks.find((c: CheckOut) => c.id === "chat");
+    expect(probe).toMatchObject({ level: "fail" });
+    expect(probe.text).toStartWith("network:");
+  });
+
   test("Kimi unreachable: the hosts fail with the network error", async () => {
     const w = await cliWorld(emu);
     await w.fakeOpencode("1.18.33");
