@@ -38,12 +38,17 @@ async function reach(setup: Setup, url: string, headers: Record<string, string>)
 /** Both hosts answer at all; the API host is asked with the token when there is one (our own base only). */
 export async function hostChecks(setup: Setup, apiBase: string, credential?: Credential): Promise<Check[]> {
   const oauthHost = oauthHostFor(apiBase, setup.options);
+  const checks: Check[] = [];
+  if (!oauthHost) {
+    checks.push({ id: "hosts", level: "fail", text: `no login server is known for logins to ${apiBase}; the token cannot be refreshed`, fix: 'Set "baseURL" and "oauthHost" (KIMI_CODE_BASE_URL, KIMI_CODE_OAUTH_HOST) to that server, or log in again.' });
+  }
   const apiHeaders: Record<string, string> = { ...(await setup.identity.headers("api")) };
   if (credential && credential.apiBase === apiBase) apiHeaders.Authorization = `Bearer ${tokenOf(credential)}`;
-  const checks: Check[] = [];
   let serverDate: string | null = null;
   let sentAt = 0;
-  for (const [label, url, headers] of [["OAuth host", oauthHost, {}], ["API host", `${apiBase}/models`, apiHeaders]] as const) {
+  const targets: [string, string, Record<string, string>][] = [["API host", `${apiBase}/models`, apiHeaders]];
+  if (oauthHost) targets.unshift(["OAuth host", oauthHost, {}]);
+  for (const [label, url, headers] of targets) {
     sentAt = setup.io.now();
     const { response, error } = await reach(setup, url, headers);
     if (!response) {
@@ -75,9 +80,11 @@ export async function headerCheck(setup: Setup, credential: Credential, opencode
   const base: Record<CallKind, Record<string, string>> = {
     chat: { "User-Agent": `${opencodeUserAgent(opencodeVersion)} … (opencode's own)`, "Content-Type": "application/json" },
     api: { Accept: "application/json", "User-Agent": PLUGIN_USER_AGENT },
+    usage: { Accept: "application/json", "User-Agent": PLUGIN_USER_AGENT },
     oauth: { "Content-Type": "application/x-www-form-urlencoded" },
   };
-  for (const kind of ["chat", "api", "oauth"] as const) {
+  const titles: Record<CallKind, string> = { chat: "chat (POST /chat/completions)", api: "model list (GET /models)", usage: "usage (GET /usages)", oauth: "OAuth (device login, refresh)" };
+  for (const kind of ["chat", "api", "usage", "oauth"] as const) {
     // A plain list, not Headers: the redacted bearer is not a legal header value.
     const headers = new Map<string, [string, string]>();
     const set = (name: string, value: string) => headers.set(name.toLowerCase(), [name, value]);
@@ -85,7 +92,7 @@ export async function headerCheck(setup: Setup, credential: Credential, opencode
     // The device id identifies this machine to Kimi: shortened, since this output goes into bug reports.
     for (const [k, v] of Object.entries(await setup.identity.headers(kind))) set(k, /device-id/i.test(k) ? redactToken(v) : v);
     if (kind !== "oauth") set("Authorization", bearer);
-    lines.push(`${kind === "chat" ? "chat (POST /chat/completions)" : kind === "api" ? "plugin calls (/models, /usages)" : "OAuth (device login, refresh)"}:`);
+    lines.push(`${titles[kind]}:`);
     for (const [name, value] of headers.values()) lines.push(`  ${name}: ${value}`);
   }
   return { id: "headers", level: "info", text: `headers sent under the "${setup.identity.name}" identity`, lines };
@@ -121,7 +128,7 @@ export async function chatProbe(setup: Setup, keeper: TokenKeeper, credential: C
     identity: setup.identity,
     configuredApiBase: setup.options.apiBase,
     fetch: setup.io.fetch,
-    quota: async (c) => fetchUsage({ apiBase: c.apiBase, token: tokenOf(c), headers: await setup.identity.headers("api"), fetch: setup.io.fetch, timeoutMs: 5_000 }),
+    quota: async (c) => fetchUsage({ apiBase: c.apiBase, token: tokenOf(c), headers: await setup.identity.headers("usage"), fetch: setup.io.fetch, timeoutMs: 5_000 }),
   });
   let response: Response;
   try {

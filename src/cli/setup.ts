@@ -4,6 +4,7 @@
 import { homedir } from "node:os";
 import { oauthHostFor, resolveOptions, type ResolvedOptions } from "../core/config/options.ts";
 import { OAuthClient } from "../core/login/oauth-client.ts";
+import { KimiError, messages } from "../core/support/errors.ts";
 import type { OAuthCredential } from "../core/tokens/credential.ts";
 import { TokenKeeper } from "../core/tokens/keeper.ts";
 import { createIdentity, type Identity } from "../core/wire/identity/identity.ts";
@@ -52,7 +53,7 @@ export function loadSetup(io: Io): Setup {
   const home = io.env.HOME || homedir();
   const config = readOpencodeConfig(io.env, io.cwd, home);
   const options = resolveOptions(config.plugin?.options, io.env);
-  const identity = createIdentity(options.identity, { kimiShareDir: options.kimiShareDir });
+  const identity = createIdentity(options.identity, { kimiShareDir: options.kimiShareDir, kimiCodeHome: options.kimiCodeHome });
   return {
     io,
     home,
@@ -65,8 +66,11 @@ export function loadSetup(io: Io): Setup {
   };
 }
 
+/** The login server of logins for apiBase, as the plugin picks it (server/runtime.ts); a KimiError when none is known. */
 export function oauthClient(setup: Setup, apiBase: string): OAuthClient {
-  return new OAuthClient({ oauthHost: oauthHostFor(apiBase, setup.options), headers: setup.identity.headers, fetch: setup.io.fetch });
+  const host = oauthHostFor(apiBase, setup.options);
+  if (!host) throw new KimiError("refresh-refused", messages.unknownLoginServer(apiBase, setup.options.apiBase));
+  return new OAuthClient({ oauthHost: host, headers: setup.identity.headers, fetch: setup.io.fetch });
 }
 
 /** A keeper on auth.json: the same lock file, the same store re-read inside it, as the plugin. */

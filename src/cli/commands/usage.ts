@@ -53,7 +53,7 @@ export const usage: Command = {
     const windows = await withLogin(setup, async (c) => {
       apiKey = c.type === "api";
       apiBase = c.apiBase;
-      return fetchUsage({ apiBase: c.apiBase, token: tokenOf(c), headers: await setup.identity.headers("api"), fetch: setup.io.fetch, now: new Date(setup.io.now()) });
+      return fetchUsage({ apiBase: c.apiBase, token: tokenOf(c), headers: await setup.identity.headers("usage"), fetch: setup.io.fetch, now: new Date(setup.io.now()) });
     }).catch((error: unknown) => {
       throw explainFailure(error, apiKey);
     });
