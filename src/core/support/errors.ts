@@ -31,6 +31,8 @@ const MESSAGE_MAX = 2_000;
 // Control characters (C0, DEL, C1: terminal escapes, CR/LF) become spaces; format characters
 // (zero-width, bidi overrides, BOM) and line/paragraph separators vanish.
 const CONTROL = /\p{Cc}+/gu;
+// Terminal escape sequences go whole (CSI such as colours, OSC such as window titles and links).
+const ESCAPES = /\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|(?:\u001b\[|\u009b)[0-?]*[ -/]*[@-~]?/g;
 const FORMAT = /[\p{Cf}\u2028\u2029]+/gu;
 
 /**
@@ -39,7 +41,7 @@ const FORMAT = /[\p{Cf}\u2028\u2029]+/gu;
  */
 export function cleanServerText(text: string, secrets: readonly string[] = [], max = SERVER_TEXT_MAX): string {
   const hide = (t: string) => secrets.reduce((acc, sec) => (sec.length >= 8 ? acc.split(sec).join("[redacted]") : acc), t);
-  let t = hide(hide(text).replace(FORMAT, "").replace(CONTROL, " "));
+  let t = hide(hide(text).replace(ESCAPES, "").replace(FORMAT, "").replace(CONTROL, " "));
   t = redact(t).replace(/\s+/g, " ").trim();
   const chars = Array.from(t);
   return chars.length > max ? `${chars.slice(0, max - 1).join("").trimEnd()}…` : t;
