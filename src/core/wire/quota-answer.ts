@@ -55,6 +55,8 @@ export function windowName(kind: QuotaWindowKind, window: QuotaWindow | undefine
       if (!window) return "usage quota";
       if (/^weekly limit$/i.test(window.label)) return "weekly (7-day) usage limit";
       if (/^5h limit$/i.test(window.label)) return "5-hour usage limit";
+      if (/^monthly limit$/i.test(window.label)) return "monthly usage limit";
+      if (/^monthly coding limit$/i.test(window.label)) return "monthly coding usage limit";
       return `usage limit "${window.label}"`;
   }
 }
