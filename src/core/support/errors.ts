@@ -140,8 +140,8 @@ export const messages = {
       ? ""
       : ` The requests went out as ${identity.description} (identity profile "${identity.name}"); imitating another client is one known trigger, so set the identity back to the default "opencode" before appealing.`),
   /** Retryable: Kimi is busy (concurrency or load); opencode waits Retry-After and tries again. */
-  busyRetrying: (cause: BusyCause, serverMessage: string, retryAfterSeconds: number) =>
-    `${BUSY_WHAT[cause]} (HTTP 429${serverMessage ? `: "${serverMessage}"` : ""}). This is temporary: opencode retries by itself ` +
+  busyRetrying: (cause: BusyCause, serverMessage: string, retryAfterSeconds: number, quotaSentence?: string) =>
+    `${quotaSentence ? `${quotaSentence} ` : ""}${BUSY_WHAT[cause]} (HTTP 429${serverMessage ? `: "${serverMessage}"` : ""}). This is temporary: opencode retries by itself ` +
     `in ${formatSeconds(retryAfterSeconds)}, for up to about a minute. ${BUSY_TODO[cause]}`,
   /** Final: the same temporary refusal lasted longer than opencode should sit silent. */
   busyGaveUp: (cause: BusyCause, seconds: number) =>
@@ -154,10 +154,6 @@ export const messages = {
   rejectedKey: (serverMessage: string) =>
     `Kimi Code rejected the API key (HTTP 401${quote(serverMessage)}). Check that it is a current Kimi Code key from ${API_KEY_HELP_URL}, ` +
     `then run \`opencode auth login\`, choose "${PROVIDER_NAME}", then "Kimi Code API key".`,
-  /** Retryable (opencode waits Retry-After and tries again), so it may quote anything. */
-  rateLimited: (quotaSentence: string | undefined, retryAfterSeconds: number | undefined, serverMessage: string) =>
-    (quotaSentence ?? `Kimi Code rate limit reached (HTTP 429${serverMessage ? `: "${serverMessage}"` : ""}).`) +
-    (retryAfterSeconds !== undefined ? ` Kimi asks to wait ${formatSeconds(retryAfterSeconds)}; opencode retries by itself.` : ""),
   /** Final: Kimi asked to wait longer than opencode should sit silent (no quota details at hand). */
   longWait: (seconds: number, until: Date, serverMessage: string) =>
     `Kimi Code is refusing requests from this account for now${quote(serverMessage)} and asks to wait ${formatSeconds(seconds)} ` +

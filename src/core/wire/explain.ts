@@ -137,16 +137,20 @@ async function rateLimitVerdict(
   if (windows && picked?.exhausted) {
     return quotaVerdict({ kimi: { ...kimi, window: "any" }, status: 429, windows, retryAfterMs: retryAfterMs(retryAfterHeader, now), now });
   }
-  const verdict = busyVerdict("unknown", kimi.message, retryAfterHeader, now, ctx);
+  // e.g. "Kimi Code quota almost exhausted: 5h limit used 97/100, …" (retryable, so counts may show).
   const sentence = windows ? describeQuotaExhaustion(windows, new Date(now)) : undefined;
-  if (verdict.status === 429 && sentence && verdict.retryAfterS !== undefined) {
-    return { ...verdict, message: messages.rateLimited(sentence, verdict.retryAfterS, kimi.message) };
-  }
-  return verdict;
+  return busyVerdict("unknown", kimi.message, retryAfterHeader, now, ctx, sentence);
 }
 
 /** Concurrency, overload or an unexplained 429: retryable within the busy streak's budget, then final. */
-function busyVerdict(cause: BusyCause, serverMessage: string, retryAfterHeader: string | null, now: number, ctx: ExplainContext): Verdict {
+function busyVerdict(
+  cause: BusyCause,
+  serverMessage: string,
+  retryAfterHeader: string | null,
+  now: number,
+  ctx: ExplainContext,
+  quotaSentence?: string,
+): Verdict {
   const waitMs = retryAfterMs(retryAfterHeader, now);
   if (waitMs !== undefined && waitMs > QUOTA_WAIT_LIMIT_MS) {
     // opencode honours any Retry-After silently: a wait this long must be said at once.
@@ -158,7 +162,7 @@ function busyVerdict(cause: BusyCause, serverMessage: string, retryAfterHeader: 
   }
   const asked = waitMs !== undefined ? Math.ceil(waitMs / 1000) : BUSY_DEFAULT_RETRY_AFTER_S;
   const retryAfterS = Math.max(1, Math.min(asked, Math.ceil(streak.leftMs / 1000)));
-  return { status: 429, type: "kimi_rate_limited", retryAfterS, message: messages.busyRetrying(cause, serverMessage, retryAfterS) };
+  return { status: 429, type: "kimi_rate_limited", retryAfterS, message: messages.busyRetrying(cause, serverMessage, retryAfterS, quotaSentence) };
 }
 
 /** A Retry-After header (seconds or an HTTP date) as milliseconds from now; undefined if absent or invalid. */
