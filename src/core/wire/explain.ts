@@ -4,6 +4,7 @@
 // reset time, the busy streak). Our own error types (`kimi_*`), never Kimi's, and no words that make
 // opencode retry a final error (support/errors.ts OPENCODE_RETRY_PATTERNS).
 import { errorResponse, messages, type BusyCause } from "../support/errors.ts";
+import { readHead } from "../support/body-head.ts";
 import { log } from "../support/log.ts";
 import type { Credential } from "../tokens/credential.ts";
 import { describeQuotaExhaustion, pickQuotaWindow, type QuotaWindow } from "../usage/usage.ts";
@@ -21,6 +22,9 @@ export interface ExplainContext {
 }
 
 export { QUOTA_WAIT_LIMIT_MS } from "./quota-answer.ts";
+
+/** Kimi's error bodies are small JSON; no more than this is read (the rest is passed on or dropped). */
+export const ERROR_BODY_READ_MAX = 64 * 1024;
 
 const PASS_THROUGH_HEADERS = ["retry-after", "x-trace-id", "x-request-id", "msh-request-id"];
 
@@ -44,16 +48,12 @@ function parse(text: string): unknown {
 export async function explainError(response: Response, credential: Credential, retried: boolean, ctx: ExplainContext): Promise<Response> {
   const status = response.status;
   if (!REWORDED_STATUS.has(status)) return response;
-  let bytes: ArrayBuffer;
-  try {
-    bytes = await response.arrayBuffer();
-  } catch {
-    bytes = new ArrayBuffer(0);
-  }
-  const kimi = classifyKimiError(status, parse(new TextDecoder().decode(bytes)), secretsOf(credential));
+  const { head, rest } = await readHead(response, ERROR_BODY_READ_MAX);
+  const kimi = classifyKimiError(status, parse(new TextDecoder().decode(head)), secretsOf(credential));
   if (kimi.retry === "pass-through") {
-    return new Response(bytes, { status, statusText: response.statusText, headers: response.headers });
+    return new Response(rest ?? head, { status, statusText: response.statusText, headers: response.headers });
   }
+  await rest?.cancel().catch(() => {});
   log("warn", `Kimi Code answered HTTP ${status}`, { class: kimi.class, type: kimi.type, code: kimi.code, message: kimi.message });
   const keep = new Headers();
   for (const name of PASS_THROUGH_HEADERS) {

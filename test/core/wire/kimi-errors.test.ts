@@ -154,6 +154,23 @@ describe("each row of Kimi's error table, through the plugin's fetch", () => {
     });
   }
 
+  test("a 404 that is not Kimi's model answer goes back byte for byte, however long", async () => {
+    const page = `<html>${"not here ".repeat(20_000)}</html>`;
+    chatAnswer = () => new Response(page, { status: 404, headers: { "content-type": "text/html", "x-trace-id": "t1" } });
+    const res = await plugin().send();
+    expect(res.status).toBe(404);
+    expect(res.headers.get("x-trace-id")).toBe("t1");
+    expect(await res.text()).toBe(page);
+  });
+
+  test("a huge 403 body is classified from its start and reworded", async () => {
+    const huge = JSON.stringify({ error: { message: "Access terminated. Review our Community Guidelines.", type: "access_terminated_error", pad: "y".repeat(500_000) } });
+    chatAnswer = () => new Response(huge, { status: 403, headers: { "content-type": "application/json" } });
+    const out = await shown(await plugin().send());
+    // Truncated JSON does not parse; the text still reads as the blocked-account answer.
+    expect(out.type).toBe("kimi_account_blocked");
+  });
+
   test("the context overflow text stays what opencode's overflow detection matches", async () => {
     const a = answer("400 context overflow");
     kimiSays(a);
