@@ -61,7 +61,7 @@ describe("Kimi's error answers from the emulator, through the plugin", () => {
   }
 
   test("403 weekly: the week and its reset from the production /usages, even though its ratio map says 0", async () => {
-    emu.state.injectFault({ path: USAGES, status: 200, body: weekUsedUp(Date.now() + 2 * DAY + 5 * 3_600_000 + 30_000), count: Infinity });
+    emu.state.injectFault({ path: USAGES, status: 200, body: weekUsedUp(Date.now() + 2 * DAY + 5.5 * 3_600_000), count: Infinity });
     const { error } = await chatThrough(403, bodyOf(answer("403 weekly")));
     expect(error.message).toMatch(/weekly \(7-day\) usage limit is used up for this account\. It resets on .+ at \d\d:\d\d \(in 2 d 5 h\)/);
     expect(error.message).toContain("https://www.kimi.com/membership/subscription?tab=quota");

@@ -116,7 +116,8 @@ async function decide(
 async function lookUpQuota(credential: Credential, ctx: ExplainContext): Promise<readonly QuotaWindow[] | undefined> {
   try {
     return await ctx.quota?.(credential);
-  } catch {
+  } catch (error) {
+    log("warn", "could not read Kimi's /usages to explain a quota answer", { error: (error as Error)?.message ?? String(error) });
     return undefined;
   }
 }
