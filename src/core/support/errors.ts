@@ -95,11 +95,11 @@ export const messages = {
   // The client gate (kimi-errors.ts "client-gate"): the ONLY message with identity advice. Kimi's error
   // type here is access_terminated_error; the word "terminated" would make opencode retry for a
   // minute, so the message describes it instead of naming it.
-  clientGate: (serverMessage: string, identityDescription: string, identityName: string) =>
+  // `honestAlternative`: the slot for one sentence naming an honest way out before the identity options
+  // (issue 11: Kimi's Anthropic-compatible route, plugin option protocol: "anthropic"); empty today.
+  clientGate: (serverMessage: string, identityDescription: string, identityName: string, honestAlternative = "") =>
     `Kimi Code refused this client (HTTP 403, client not on Kimi's allowlist${quote(serverMessage)}). ` +
-    // Slot for an honest alternative to the identity options below (issue 11: Kimi's Anthropic-compatible
-    // route, plugin option protocol: "anthropic"); one sentence, ending with a space.
-    CLIENT_GATE_ALTERNATIVE +
+    (honestAlternative ? `${honestAlternative.trim()} ` : "") +
     `The request went out as ${identityDescription} (identity profile "${identityName}"). ` +
     `Kimi serves this endpoint only to clients on its allowlist. What you can do: ` +
     `(1) update opencode-kimi-code and opencode, in case Kimi changed its allowlist; ` +
@@ -159,9 +159,6 @@ export const messages = {
     `Kimi Code is refusing requests from this account for now${quote(serverMessage)} and asks to wait ${formatSeconds(seconds)} ` +
     `(until ${until.toTimeString().slice(0, 5)}). Requests fail until then; check your plan's usage at https://www.kimi.com/code.`,
 };
-
-/** Empty today; issue 11 may put one sentence here (ending with a space). */
-export const CLIENT_GATE_ALTERNATIVE = "";
 
 export type BusyCause = "concurrency" | "overloaded" | "unknown";
 // Retryable wording may say anything; the final wording avoids opencode's retry patterns

@@ -2,7 +2,7 @@
 // server answering chat and /usages): the class the user is told, whether opencode retries (status,
 // type, Retry-After) and that the identity advice belongs to the client gate alone.
 import { afterAll, describe, expect, test } from "bun:test";
-import { triggersOpencodeRetry } from "../../../src/core/support/errors.ts";
+import { messages, triggersOpencodeRetry } from "../../../src/core/support/errors.ts";
 import { setLogSink } from "../../../src/core/support/log.ts";
 import type { Credential } from "../../../src/core/tokens/credential.ts";
 import { fetchUsage } from "../../../src/core/usage/usage.ts";
@@ -307,6 +307,13 @@ describe("server text quoted into errors (issue 8 F11)", () => {
 });
 
 describe("the table itself", () => {
+  test("the client gate message has a slot for one honest alternative, placed before the identity options", () => {
+    const text = messages.clientGate("", "opencode's own User-Agent", "opencode", 'Set the plugin option protocol: "anthropic".');
+    expect(text.indexOf('protocol: "anthropic"')).toBeGreaterThan(0);
+    expect(text.indexOf('protocol: "anthropic"')).toBeLessThan(text.indexOf("KIMI_CODE_IDENTITY"));
+    expect(messages.clientGate("", "d", "opencode")).not.toContain("  ");
+  });
+
   test("every documented row of the table is hit by one of Kimi's exact answers, and each answer by its own row", () => {
     const hit = new Set(KIMI_ANSWERS.map((a) => classifyKimiError(a.status, bodyOf(a)).class));
     const documented = KIMI_ERROR_TABLE.filter((r) => r.source !== "fallback").map((r) => r.class);
