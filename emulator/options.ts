@@ -109,6 +109,12 @@ export interface EmulatorOptions {
   refreshTokenLifetimeSec?: number;
   /** A refresh token works once; reusing it answers 401 invalid_grant. Default true. */
   singleUseRefreshTokens?: boolean;
+  /**
+   * How far the emulated server's clock is from this machine's, in seconds (negative: behind). Shifts
+   * the JWT's `iat`/`exp` as a real server's clock would; `expires_in` and validity are unaffected.
+   * Default 0. Clocks of client machines drift by hours in the field (issue 8 F5).
+   */
+  clockOffsetSec?: number;
   /** JWT `region` claim. Default "cn". */
   region?: string;
   /** JWT `sub` claim. Default "emulator-user". */
@@ -158,6 +164,7 @@ export const DEFAULT_OPTIONS: ResolvedOptions = {
   accessTokenLifetimeSec: 900,
   refreshTokenLifetimeSec: 30 * 24 * 3600,
   singleUseRefreshTokens: true,
+  clockOffsetSec: 0,
   region: "cn",
   userId: "emulator-user",
   apiKeys: [],

@@ -133,6 +133,7 @@ export class EmulatorState {
       refreshLifetimeSec: this.opts.refreshTokenLifetimeSec,
       sub: this.opts.userId,
       region: this.opts.region,
+      clockOffsetSec: this.opts.clockOffsetSec,
       ...(clientId ? { clientId } : {}),
     };
   }
