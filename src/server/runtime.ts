@@ -54,7 +54,7 @@ export function createRuntime(input: PluginInput, rawOptions: unknown, overrides
   forwardLogsToOpencode(input);
   const options = resolveOptions(rawOptions, overrides.env ?? process.env);
   const fetchImpl = overrides.fetch ?? fetch;
-  const identity = createIdentity(options.identity, { kimiShareDir: options.kimiShareDir });
+  const identity = createIdentity(options.identity, { kimiShareDir: options.kimiShareDir, kimiCodeHome: options.kimiCodeHome });
   const oauthAt = (oauthHost: string) => new OAuthClient({ oauthHost, headers: identity.headers, fetch: fetchImpl });
   /** The login server of logins for apiBase; a KimiError when none is known (the refresh token stays home). */
   const oauthFor = (apiBase: string) => {
@@ -123,7 +123,7 @@ export function createRuntime(input: PluginInput, rawOptions: unknown, overrides
       fetchUsage({
         apiBase: credential.apiBase,
         token: tokenOf(credential),
-        headers: await identity.headers("api"),
+        headers: await identity.headers("usage"),
         fetch: fetchImpl,
         timeoutMs: QUOTA_LOOKUP_TIMEOUT_MS,
       }),

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { REGIONS, type Region } from "./constants.ts";
 import { log } from "../support/log.ts";
 
-export const IDENTITY_NAMES = ["opencode", "kimi-cli"] as const;
+export const IDENTITY_NAMES = ["opencode", "kimi-cli", "kimi-code"] as const;
 export type IdentityName = (typeof IDENTITY_NAMES)[number];
 
 export interface ResolvedOptions {
@@ -18,6 +18,8 @@ export interface ResolvedOptions {
   apiBase: string;
   /** kimi-cli's share dir (device id lives here): $KIMI_SHARE_DIR or ~/.kimi */
   kimiShareDir: string;
+  /** kimi-code's home (device id lives here): $KIMI_CODE_HOME or ~/.kimi-code */
+  kimiCodeHome: string;
   /** opencode's data dir, where auth.json lives: $XDG_DATA_HOME/opencode */
   opencodeDataDir: string;
   /** Our cache dir (model list): $XDG_CACHE_HOME/opencode-kimi-code */
@@ -72,7 +74,7 @@ export function resolveOptions(pluginOptions: unknown, env: Env = process.env): 
   let identity: IdentityName = "opencode";
   if (identityRaw !== undefined) {
     if ((IDENTITY_NAMES as readonly string[]).includes(identityRaw)) identity = identityRaw as IdentityName;
-    else warnings.push(`identity "${identityRaw}" is unknown (use ${IDENTITY_NAMES.join(" or ")}); using "opencode"`);
+    else warnings.push(`identity "${identityRaw}" is unknown (use ${IDENTITY_NAMES.join(", ")}); using "opencode"`);
   }
 
   const regionRaw = pick(env, "KIMI_CODE_REGION") ?? optionString(options, "region", warnings);
@@ -97,6 +99,7 @@ export function resolveOptions(pluginOptions: unknown, env: Env = process.env): 
 
   const home = env.HOME || homedir();
   const kimiShareDir = pick(env, "KIMI_SHARE_DIR") ?? join(home, ".kimi");
+  const kimiCodeHome = pick(env, "KIMI_CODE_HOME") ?? join(home, ".kimi-code");
   const dataHome = pick(env, "XDG_DATA_HOME") ?? join(home, ".local", "share");
   const cacheHome = pick(env, "XDG_CACHE_HOME") ?? join(home, ".cache");
 
@@ -107,6 +110,7 @@ export function resolveOptions(pluginOptions: unknown, env: Env = process.env): 
     oauthHost,
     apiBase,
     kimiShareDir,
+    kimiCodeHome,
     opencodeDataDir: join(dataHome, "opencode"),
     cacheDir: join(cacheHome, "opencode-kimi-code"),
     warnings,

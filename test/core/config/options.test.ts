@@ -12,9 +12,21 @@ describe("options and environment", () => {
     expect(o.oauthHost).toBe("https://auth.kimi.com");
     expect(o.apiBase).toBe("https://api.kimi.com/coding/v1");
     expect(o.kimiShareDir).toBe("/home/u/.kimi");
+    expect(o.kimiCodeHome).toBe("/home/u/.kimi-code");
     expect(o.opencodeDataDir).toBe("/home/u/.local/share/opencode");
     expect(o.cacheDir).toBe("/home/u/.cache/opencode-kimi-code");
     expect(o.warnings).toEqual([]);
+  });
+
+  test('identity "kimi-code" is accepted; its home is $KIMI_CODE_HOME or ~/.kimi-code', () => {
+    const o = resolveOptions({ identity: "kimi-code" }, { ...HOME, KIMI_CODE_HOME: "/data/kc" });
+    expect(o.identity).toBe("kimi-code");
+    expect(o.kimiCodeHome).toBe("/data/kc");
+    expect(o.warnings).toEqual([]);
+    expect(resolveOptions({}, { ...HOME, KIMI_CODE_IDENTITY: "kimi-code" }).identity).toBe("kimi-code");
+    const bad = resolveOptions({ identity: "kimi-code-cli" }, HOME);
+    expect(bad.identity).toBe("opencode");
+    expect(bad.warnings[0]).toContain("use opencode, kimi-cli, kimi-code");
   });
 
   test("region global uses kimi.ai hosts, by option or env", () => {
