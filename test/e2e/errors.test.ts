@@ -101,7 +101,7 @@ test("quota exhausted far from reset: the error names the window and when it res
 test("weekly quota used up (403 access_terminated_error): the weekly window and its reset, not a client refusal", async () => {
   // Live Kimi's answer (openclaw/openclaw PR #142656) and its /usages in the production shape, the
   // week used up in the counted `usage` while the `usages` ratio map says 0 (kimi-code#3951).
-  // Injected for now; emulator/kimi-errors.ts (branch issue16-emulator) serves it natively.
+  // Injected with the exact texts (emulator/kimi-errors.ts "quota-weekly" could serve the chat answer too).
   // Half an hour of slack: "in 2 d 5 h" however long opencode takes to start under load.
   const reset = new Date(Date.now() + (2 * 24 + 5.5) * 3_600_000).toISOString();
   emu.state.injectFault({ path: CHAT_PATH, status: 403, body: { error: { message: WEEKLY_TEXT, type: "access_terminated_error" } }, count: Infinity });

@@ -1,9 +1,11 @@
 // Kimi's documented error answers, served by the emulator (injected faults carrying Kimi's exact texts),
 // through the plugin's real hooks: what opencode gets for each, and /usages in the production shape
-// (both shapes at once) supplying the reset. When emulator/kimi-errors.ts (branch issue16-emulator)
-// is merged, these faults can become the emulator's own answers.
+// (both shapes at once) supplying the reset; and every row of the emulator's own table
+// (emulator/kimi-errors.ts, state.failNextChat) as the plugin classifies it.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { startEmulator, type RunningEmulator } from "../../emulator/index.ts";
+import { KIMI_ERRORS, kimiErrorBody, type KimiErrorId } from "../../emulator/kimi-errors.ts";
+import { classifyKimiError, type KimiErrorClass } from "../../src/core/wire/kimi-errors.ts";
 import { triggersOpencodeRetry } from "../../src/core/support/errors.ts";
 import { answer, bodyOf, hasIdentityAdvice, KIMI_ANSWERS } from "../helpers/kimi-error-answers.ts";
 import { pluginWorld, seedLogin } from "../helpers/plugin-env.ts";
@@ -88,4 +90,52 @@ describe("Kimi's error answers from the emulator, through the plugin", () => {
     expect(res.status).toBe(400);
     expect(await res.text()).toBe(JSON.stringify(bodyOf(a)));
   }, 20_000);
+});
+
+/** The emulator's rows (emulator/kimi-errors.ts) and the class the plugin's table must give each. */
+const EMULATOR_ROW_CLASS: Record<KimiErrorId, KimiErrorClass> = {
+  "auth-invalid-key": "unauthorized",
+  "auth-invalid": "unauthorized",
+  "membership-unverified": "membership",
+  "client-gate": "client-gate",
+  "quota-billing-cycle": "quota-billing-cycle",
+  "quota-weekly": "quota-weekly",
+  "quota-monthly": "quota-monthly",
+  "account-blocked": "account-blocked",
+  "too-many-requests": "concurrency",
+  "engine-overloaded": "overloaded",
+  "quota-5h": "quota-5h",
+  "quota-monthly-429": "quota-monthly",
+  "quota-exceeded-code": "quota-exceeded",
+  "context-overflow": "context-overflow",
+  "reasoning-missing": "thinking-history",
+  "message-too-large": "request-shape",
+  "unsupported-image": "request-shape",
+  "duplicate-function": "request-shape",
+  "high-risk": "content-filter",
+  "model-not-found": "model-not-found",
+};
+
+describe("the emulator's error table, as the plugin classifies it", () => {
+  test("every row of emulator/kimi-errors.ts gets its class from the plugin's table", () => {
+    const got = Object.fromEntries(KIMI_ERRORS.map((r) => [r.id, classifyKimiError(r.status, kimiErrorBody(r.id)).class]));
+    expect(got).toEqual(EMULATOR_ROW_CLASS);
+  });
+
+  test("served natively (state.failNextChat): identity advice for the client gate alone; 400s untouched", async () => {
+    for (const row of KIMI_ERRORS.filter((r) => r.status !== 401)) {
+      const world = await pluginWorld(emu);
+      await seedLogin(world, emu);
+      emu.state.failNextChat(row.id);
+      const res = await world.chat();
+      const raw = await res.text();
+      if (row.status === 400) {
+        expect(raw).toBe(JSON.stringify(kimiErrorBody(row.id)));
+        continue;
+      }
+      const { error } = JSON.parse(raw) as { error: { message: string; type: string } };
+      expect(error.type.startsWith("kimi_"), row.id).toBe(true);
+      expect(hasIdentityAdvice(error.message), row.id).toBe(row.id === "client-gate");
+    }
+  }, 60_000);
 });
