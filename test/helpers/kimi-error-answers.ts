@@ -1,7 +1,7 @@
 // Kimi's documented error answers, exactly as the reference gives them (shared/reference/
 // kimi-code-official.md "Kimi's errors, as Kimi's own Error Reference lists them"; texts as captured,
 // the same as emulator/kimi-errors.ts KIMI_ERRORS, kept apart so the plugin's unit tests need no
-// emulator; test/integration/kimi-errors.test.ts checks the emulator's rows against the plugin's table).
+// emulator; test/integration/kimi-errors.test.ts checks the emulator's rows against the plugin's table.
 
 export interface KimiAnswer {
   /** The reference row this answer stands for. */
