@@ -12,7 +12,7 @@ export const REPO_ROOT = resolve(import.meta.dir, "..");
 export const OPENCODE_BIN = join(REPO_ROOT, "node_modules", ".bin", "opencode");
 export const OPENCODE_VERSION = "1.18.33";
 /** The plugin entry of this checkout. */
-export const PLUGIN_ENTRY = join(REPO_ROOT, "src", "index.ts");
+export const PLUGIN_ENTRY = join(REPO_ROOT, "src", "server", "index.ts");
 
 /** A plugin spec: an absolute path (file or package dir), or `[path, options]`. */
 export type PluginEntry = string | [string, Record<string, unknown>];

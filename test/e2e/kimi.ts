@@ -33,7 +33,7 @@ const homes: OpencodeHome[] = [];
 export interface KimiHomeOptions {
   /** Plugin options (the tuple form of the plugin entry). */
   options?: Record<string, unknown>;
-  /** The plugin to load: this checkout's src/index.ts unless given (e.g. an installed package dir). */
+  /** The plugin to load: this checkout's src/server/index.ts unless given (e.g. an installed package dir). */
   pluginPath?: string;
   provider?: Record<string, unknown>;
   env?: Record<string, string>;

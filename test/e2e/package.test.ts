@@ -49,7 +49,7 @@ test("the packed and installed package loads in opencode: login and a chat turn 
   expect(install.status, install.out).toBe(0);
   const pkgDir = join(installDir, "node_modules", "opencode-kimi-code");
   expect(existsSync(join(pkgDir, "package.json"))).toBe(true);
-  expect(existsSync(join(pkgDir, "src", "index.ts"))).toBe(true);
+  expect(existsSync(join(pkgDir, "src", "server", "index.ts"))).toBe(true);
   // Only what users need: no tests, no emulator, no dev tooling.
   expect(existsSync(join(pkgDir, "test"))).toBe(false);
   expect(existsSync(join(pkgDir, "emulator"))).toBe(false);

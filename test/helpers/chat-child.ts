@@ -2,7 +2,7 @@
 // client on the shared auth.json, waits for the go signal file, sends one chat, prints the outcome.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { createHooks } from "../../src/plugin.ts";
+import { createHooks } from "../../src/server/hooks.ts";
 import { fakeOpencode } from "./fake-opencode.ts";
 
 const [home, oauthHost, apiBase, goFile] = process.argv.slice(2) as [string, string, string, string];

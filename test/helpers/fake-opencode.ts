@@ -5,7 +5,7 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { PluginInput } from "@opencode-ai/plugin";
-import { PROVIDER_ID } from "../../src/constants.ts";
+import { PROVIDER_ID } from "../../src/core/config/constants.ts";
 
 type Entry = Record<string, unknown>;
 

@@ -3,7 +3,7 @@
 import { join } from "node:path";
 import type { Hooks } from "@opencode-ai/plugin";
 import type { RunningEmulator } from "../../emulator/index.ts";
-import { createHooks } from "../../src/plugin.ts";
+import { createHooks } from "../../src/server/hooks.ts";
 import { fakeOpencode } from "./fake-opencode.ts";
 import { tempDir } from "./tmp.ts";
 

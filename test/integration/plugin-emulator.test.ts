@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { GATE_MESSAGE, startEmulator, type RunningEmulator } from "../../emulator/index.ts";
-import { PROVIDER_ID } from "../../src/constants.ts";
-import { triggersOpencodeRetry } from "../../src/errors.ts";
+import { PROVIDER_ID } from "../../src/core/config/constants.ts";
+import { triggersOpencodeRetry } from "../../src/core/support/errors.ts";
 import { deviceLogin, OPENCODE_UA, pluginWorld, seedLogin } from "../helpers/plugin-env.ts";
 
 let emu: RunningEmulator;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { startEmulator, type RunningEmulator } from "../../emulator/index.ts";
-import { PROVIDER_ID } from "../../src/constants.ts";
+import { PROVIDER_ID } from "../../src/core/config/constants.ts";
 import { fakeOpencode } from "../helpers/fake-opencode.ts";
 import { tempDir } from "../helpers/tmp.ts";
 

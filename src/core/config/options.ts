@@ -1,0 +1,116 @@
+// Plugin options (from opencode.json's ["opencode-kimi-code", {...}]) and environment variables,
+// resolved once into one plain object. Environment wins over plugin options, so a user can change
+// a setting for one shell. A bad value is reported and replaced by the safe default, never thrown.
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { REGIONS, type Region } from "./constants.ts";
+import { log } from "../support/log.ts";
+
+export const IDENTITY_NAMES = ["opencode", "kimi-cli"] as const;
+export type IdentityName = (typeof IDENTITY_NAMES)[number];
+
+export interface ResolvedOptions {
+  identity: IdentityName;
+  region: Region;
+  /** OAuth host without trailing slash, e.g. https://auth.kimi.com */
+  oauthHost: string;
+  /** API base without trailing slash, e.g. https://api.kimi.com/coding/v1 */
+  apiBase: string;
+  /** kimi-cli's share dir (device id lives here): $KIMI_SHARE_DIR or ~/.kimi */
+  kimiShareDir: string;
+  /** opencode's data dir, where auth.json lives: $XDG_DATA_HOME/opencode */
+  opencodeDataDir: string;
+  /** Our cache dir (model list): $XDG_CACHE_HOME/opencode-kimi-code */
+  cacheDir: string;
+  /** Problems found while resolving, already logged; shown by diagnostics. */
+  warnings: string[];
+}
+
+type Env = Record<string, string | undefined>;
+
+function pick(env: Env, ...names: string[]): string | undefined {
+  for (const name of names) {
+    const v = env[name]?.trim();
+    if (v) return v;
+  }
+  return undefined;
+}
+
+function optionString(options: Record<string, unknown>, key: string, warnings: string[]): string | undefined {
+  const v = options[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === "string" && v.trim() !== "") return v.trim();
+  warnings.push(`plugin option "${key}" must be a non-empty string; ignored`);
+  return undefined;
+}
+
+/** Parses an http(s) URL and drops trailing slashes; undefined (with a warning) when invalid. */
+export function normalizeBaseUrl(value: string, what: string, warnings: string[]): string | undefined {
+  try {
+    const url = new URL(value);
+    if (url.protocol !== "https:" && url.protocol !== "http:") throw new Error("not http(s)");
+    url.search = "";
+    url.hash = "";
+    return url.toString().replace(/\/+$/, "");
+  } catch {
+    warnings.push(`${what} "${value}" is not an http(s) URL; ignored`);
+    return undefined;
+  }
+}
+
+export function resolveOptions(pluginOptions: unknown, env: Env = process.env): ResolvedOptions {
+  const warnings: string[] = [];
+  const options: Record<string, unknown> =
+    pluginOptions && typeof pluginOptions === "object" && !Array.isArray(pluginOptions)
+      ? (pluginOptions as Record<string, unknown>)
+      : {};
+  if (pluginOptions !== undefined && options !== pluginOptions) {
+    warnings.push("plugin options must be an object; ignored");
+  }
+
+  const identityRaw = pick(env, "KIMI_CODE_IDENTITY") ?? optionString(options, "identity", warnings);
+  let identity: IdentityName = "opencode";
+  if (identityRaw !== undefined) {
+    if ((IDENTITY_NAMES as readonly string[]).includes(identityRaw)) identity = identityRaw as IdentityName;
+    else warnings.push(`identity "${identityRaw}" is unknown (use ${IDENTITY_NAMES.join(" or ")}); using "opencode"`);
+  }
+
+  const regionRaw = pick(env, "KIMI_CODE_REGION") ?? optionString(options, "region", warnings);
+  let region: Region = "cn";
+  if (regionRaw !== undefined) {
+    if (regionRaw in REGIONS) region = regionRaw as Region;
+    else warnings.push(`region "${regionRaw}" is unknown (use cn or global); using "cn"`);
+  }
+
+  const oauthRaw = pick(env, "KIMI_CODE_OAUTH_HOST", "KIMI_OAUTH_HOST") ?? optionString(options, "oauthHost", warnings);
+  const baseRaw = pick(env, "KIMI_CODE_BASE_URL") ?? optionString(options, "baseURL", warnings);
+  const oauthHost = (oauthRaw && normalizeBaseUrl(oauthRaw, "OAuth host", warnings)) || REGIONS[region].oauthHost;
+  const apiBase = (baseRaw && normalizeBaseUrl(baseRaw, "API base URL", warnings)) || REGIONS[region].apiBase;
+
+  const home = env.HOME || homedir();
+  const kimiShareDir = pick(env, "KIMI_SHARE_DIR") ?? join(home, ".kimi");
+  const dataHome = pick(env, "XDG_DATA_HOME") ?? join(home, ".local", "share");
+  const cacheHome = pick(env, "XDG_CACHE_HOME") ?? join(home, ".cache");
+
+  for (const w of warnings) log("error", `configuration: ${w}`);
+  return {
+    identity,
+    region,
+    oauthHost,
+    apiBase,
+    kimiShareDir,
+    opencodeDataDir: join(dataHome, "opencode"),
+    cacheDir: join(cacheHome, "opencode-kimi-code"),
+    warnings,
+  };
+}
+
+/**
+ * The OAuth host that refreshes tokens issued for `apiBase`: the configured host when the base is the
+ * configured one (overrides pair up), else the known region pair, else the configured host.
+ */
+export function oauthHostFor(apiBase: string, configured: ResolvedOptions): string {
+  if (apiBase === configured.apiBase) return configured.oauthHost;
+  for (const r of Object.values(REGIONS)) if (r.apiBase === apiBase) return r.oauthHost;
+  return configured.oauthHost;
+}

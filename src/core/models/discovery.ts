@@ -1,0 +1,168 @@
+// Model discovery: GET {apiBase}/models → the models this subscription is entitled to.
+// Failures are typed (DiscoveryError) and never reach chat: the caller falls back to the cache or
+// to DEFAULT_MODELS. Also home of the small JSON GET helper shared with usage.ts.
+import { DEFAULT_MODEL, DEFAULT_OUTPUT_LIMIT } from "../config/constants.ts";
+import { describeJson, getJson, HttpError, isRecord, type JsonGetArgs } from "../support/http.ts";
+import { normaliseEffort, normaliseEfforts, type Effort } from "./variants.ts";
+
+export type ThinkingType = "only" | "no" | "both";
+
+export interface DiscoveredModel {
+  /** Wire id, sent as `model` (e.g. "kimi-for-coding", "k3-256k"). */
+  id: string;
+  /** `display_name`, else the id. */
+  displayName: string;
+  /** `context_length`, else 262144 when 0/missing. */
+  contextLength: number;
+  /** `max_output_tokens` / `max_completion_tokens` when present, else 32768; never above contextLength. */
+  outputLimit: number;
+  /** The model can think at all (thinkingType !== "no"). */
+  reasoning: boolean;
+  /**
+   * Effective thinking mode: the server's `supports_thinking_type` when present; otherwise derived like
+   * kimi-cli: supports_reasoning false → "no", id containing "thinking" → "only" (always-thinking),
+   * supports_reasoning true → "both", else "no".
+   */
+  thinkingType: ThinkingType;
+  /**
+   * Efforts the server lists (`think_efforts.valid_efforts`), normalised to canonical order, xhigh → max,
+   * unknown dropped; `[]` when the server says efforts are unsupported; undefined when it says nothing
+   * (variants.ts then assumes low/medium/high).
+   */
+  efforts?: Effort[];
+  defaultEffort?: Effort;
+  imageIn: boolean;
+  videoIn: boolean;
+  /** False only when the server says `supports_tool_use: false`. */
+  toolUse: boolean;
+}
+
+/** Used before the first login and whenever discovery fails and no cache exists (kimi-cli-wire.md §5). */
+export const DEFAULT_MODELS: readonly DiscoveredModel[] = Object.freeze([
+  Object.freeze({
+    id: DEFAULT_MODEL.id,
+    displayName: DEFAULT_MODEL.displayName,
+    contextLength: DEFAULT_MODEL.contextLength,
+    outputLimit: DEFAULT_MODEL.outputLimit,
+    reasoning: true,
+    thinkingType: "both",
+    imageIn: true,
+    videoIn: true,
+    toolUse: true,
+  } satisfies DiscoveredModel),
+]);
+
+/** The only error fetchModels/parseModels throw. */
+export class DiscoveryError extends HttpError {}
+
+/** A positive integer from a number or numeric string; undefined otherwise. */
+export function positiveInt(value: unknown): number | undefined {
+  const n = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
+  if (typeof n !== "number" || !Number.isFinite(n) || n < 1) return undefined;
+  return Math.floor(n);
+}
+
+function flag(value: unknown): boolean {
+  return value === true || value === "true";
+}
+
+function thinkingTypeOf(item: Record<string, unknown>, id: string): ThinkingType {
+  const declared = item.supports_thinking_type;
+  if (declared === "only" || declared === "no" || declared === "both") return declared;
+  if (item.supports_reasoning === false || item.supports_reasoning === "false") return "no";
+  if (id.toLowerCase().includes("thinking")) return "only";
+  return flag(item.supports_reasoning) ? "both" : "no";
+}
+
+function toModel(item: Record<string, unknown>, id: string): DiscoveredModel {
+  const contextLength = positiveInt(item.context_length) ?? DEFAULT_MODEL.contextLength;
+  const declaredOutput = positiveInt(item.max_output_tokens) ?? positiveInt(item.max_completion_tokens);
+  const outputLimit = Math.min(declaredOutput ?? DEFAULT_OUTPUT_LIMIT, contextLength);
+  const thinkingType = thinkingTypeOf(item, id);
+  const displayName =
+    typeof item.display_name === "string" && item.display_name.trim() !== "" ? item.display_name.trim() : id;
+
+  const model: DiscoveredModel = {
+    id,
+    displayName,
+    contextLength,
+    outputLimit,
+    reasoning: thinkingType !== "no",
+    thinkingType,
+    imageIn: flag(item.supports_image_in),
+    videoIn: flag(item.supports_video_in),
+    toolUse: item.supports_tool_use !== false && item.supports_tool_use !== "false",
+  };
+
+  if (thinkingType === "no") {
+    model.efforts = [];
+    return model;
+  }
+  const te = item.think_efforts;
+  if (isRecord(te)) {
+    if (te.support === false) model.efforts = [];
+    else if (Array.isArray(te.valid_efforts)) model.efforts = normaliseEfforts(te.valid_efforts);
+    const def = normaliseEffort(te.default_effort);
+    if (def && (model.efforts === undefined || model.efforts.includes(def))) model.defaultEffort = def;
+  }
+  return model;
+}
+
+/**
+ * Turns a parsed /models body into models: items without a non-empty string `id` are skipped,
+ * duplicates dropped (first wins), server order kept (the first is the default model).
+ * Throws DiscoveryError ("shape"/"empty") when nothing usable is there; never anything else.
+ */
+export function parseModels(json: unknown): DiscoveredModel[] {
+  if (!isRecord(json)) {
+    throw new DiscoveryError(`GET /models returned ${describeJson(json)}, not an object with a "data" list`, "shape");
+  }
+  const data = json.data;
+  if (!Array.isArray(data)) {
+    throw new DiscoveryError(`GET /models returned JSON whose "data" is ${describeJson(data)}, not a list`, "shape");
+  }
+  const seen = new Set<string>();
+  const models: DiscoveredModel[] = [];
+  for (const item of data) {
+    if (!isRecord(item)) continue;
+    const id = item.id;
+    if (typeof id !== "string" || id.trim() === "" || seen.has(id)) continue;
+    seen.add(id);
+    models.push(toModel(item, id));
+  }
+  if (models.length === 0) {
+    throw new DiscoveryError(`GET /models listed no models with a string "id" (${data.length} item(s))`, "empty");
+  }
+  return models;
+}
+
+/** GET {apiBase}/models and parse it. Throws DiscoveryError only. */
+export async function fetchModels(args: JsonGetArgs): Promise<DiscoveredModel[]> {
+  const json = await getJson("/models", args, (m, k, s) => new DiscoveryError(m, k, s));
+  return parseModels(json);
+}
+
+const THINKING_TYPES: readonly string[] = ["only", "no", "both"];
+
+/** Structural check of a DiscoveredModel read back from disk. */
+export function isDiscoveredModel(value: unknown): value is DiscoveredModel {
+  if (!isRecord(value)) return false;
+  const v = value;
+  const posInt = (n: unknown) => typeof n === "number" && Number.isInteger(n) && n > 0;
+  return (
+    typeof v.id === "string" &&
+    v.id !== "" &&
+    typeof v.displayName === "string" &&
+    posInt(v.contextLength) &&
+    posInt(v.outputLimit) &&
+    typeof v.reasoning === "boolean" &&
+    typeof v.thinkingType === "string" &&
+    THINKING_TYPES.includes(v.thinkingType) &&
+    (v.efforts === undefined ||
+      (Array.isArray(v.efforts) && v.efforts.every((e) => normaliseEffort(e) === e))) &&
+    (v.defaultEffort === undefined || normaliseEffort(v.defaultEffort) === v.defaultEffort) &&
+    typeof v.imageIn === "boolean" &&
+    typeof v.videoIn === "boolean" &&
+    typeof v.toolUse === "boolean"
+  );
+}

@@ -1,0 +1,130 @@
+// Every failure a user can see, worded once: the cause and the next step. The request path turns
+// them into OpenAI-style error responses, whose `error.message` opencode shows as it is.
+import { API_KEY_HELP_URL, API_KEY_PREFIX, DEVICE_LOGIN_LABEL, PROVIDER_NAME } from "../config/constants.ts";
+
+/**
+ * opencode 1.18.33 retries a failed request (5 times, about 75 s of backoff, silently) when its status
+ * is 408/409/429/>=500 OR its message or raw body matches one of these (the bundled SessionRetry
+ * patterns, measured in test/e2e/NOTES.md §4). A final error must avoid them to be shown at once, so
+ * the messages below never contain them, and quoted server text that does is left out.
+ */
+export const OPENCODE_RETRY_PATTERNS: readonly RegExp[] = [
+  /429|500|502|503|504|524/i,
+  /rate increased too quickly|rate limit|rate-limit|rate_limit|too many requests/i,
+  /overloaded|service unavailable|service_unavailable|service-unavailable|internal error|internal_error|internal server error|server error|server_error|server-error|provider returned error|provider_returned_error|provider-returned-error/i,
+  /terminated|fetch failed|failed to fetch|network[-_\s]error|upstream connect|connection error|connection refused|connection lost|socket connection was closed|socket hang up|reset before headers|getaddrinfo|enotfound|eai_again|econnrefused|econnreset|etimedout/i,
+  /^timeout$|\b(?:request|response|connection|network|stream|read) (?:timeout|timed out|time out)\b/i,
+  /try your request again|retry your request|resource exhausted|resource_exhausted/i,
+  /\btry again (?:later|in\b)|\b(?:currently|temporarily) at capacity\b/i,
+];
+
+export function triggersOpencodeRetry(text: string): boolean {
+  return OPENCODE_RETRY_PATTERNS.some((p) => p.test(text));
+}
+
+/** Server text safe to quote in a final error: empty when it would make opencode retry. */
+function quote(serverMessage: string): string {
+  return serverMessage && !triggersOpencodeRetry(serverMessage) ? `: "${serverMessage}"` : "";
+}
+
+export const LOGIN_HINT = `Run \`opencode auth login\`, choose "${PROVIDER_NAME}", then "${DEVICE_LOGIN_LABEL}".`;
+
+export type KimiErrorKind = "login-required" | "refresh-unavailable" | "wrong-base" | "bad-key";
+
+/** A failure of the plugin itself (not a server answer), with the HTTP status it is reported as. */
+export class KimiError extends Error {
+  constructor(
+    readonly kind: KimiErrorKind,
+    message: string,
+  ) {
+    super(message);
+    this.name = "KimiError";
+  }
+
+  get status(): number {
+    switch (this.kind) {
+      case "login-required":
+      case "bad-key":
+        return 401;
+      case "wrong-base":
+        return 400;
+      case "refresh-unavailable":
+        return 503;
+    }
+  }
+}
+
+export const messages = {
+  loginRequired: (detail: string) =>
+    `Kimi Code login is no longer valid${triggersOpencodeRetry(detail) ? "" : ` (${detail})`}. ${LOGIN_HINT}`,
+  refreshUnavailable: (detail: string) =>
+    `Kimi Code could not refresh your login token (${detail}). Check your network connection; the stored login is kept and the next request tries again.`,
+  unauthorizedAfterRetry: () =>
+    `Kimi Code rejected the access token even after a refresh (HTTP 401). ${LOGIN_HINT}`,
+  badKey: () =>
+    `The stored ${PROVIDER_NAME} API key does not look like a Kimi Code key (those start with "${API_KEY_PREFIX}"). ` +
+    `Create one at ${API_KEY_HELP_URL}, then run \`opencode auth login\`, choose "${PROVIDER_NAME}", then "Kimi Code API key".`,
+  wrongBase: (credentialBase: string, requestBase: string) =>
+    `This Kimi Code login belongs to ${credentialBase}, but opencode is sending requests to ${requestBase}; the token is never sent elsewhere. ` +
+    `Set the plugin's "region" (or KIMI_CODE_REGION / KIMI_CODE_BASE_URL) to match the login, or log in again. ${LOGIN_HINT}`,
+  // Kimi's error type here is access_terminated_error; the word "terminated" would make opencode
+  // retry for a minute, so the message describes it instead of naming it.
+  accessTerminated: (serverMessage: string, identityDescription: string, identityName: string) =>
+    `Kimi Code refused this client (HTTP 403, client not on Kimi's allowlist${quote(serverMessage)}). ` +
+    `The request went out as ${identityDescription} (identity profile "${identityName}"). ` +
+    `Kimi serves this endpoint only to clients on its allowlist. What you can do: ` +
+    `(1) update opencode-kimi-code and opencode, in case Kimi changed its allowlist; ` +
+    `(2) log in with a Kimi Code API key ("Kimi Code API key" method); ` +
+    (identityName === "kimi-cli"
+      ? `(3) the "kimi-cli" identity was refused too: switch back to the default identity "opencode". `
+      : `(3) the opt-in identity "kimi-cli" (plugin option identity or KIMI_CODE_IDENTITY=kimi-cli) makes requests look like kimi-cli; ` +
+        `Kimi's rules forbid altering the client identifier and memberships have been suspended for it, so it is at your own risk. `) +
+    `If official clients are refused too, it is an incident on Kimi's side and passes.`,
+  membershipExpired: (serverMessage: string) =>
+    `Your Kimi Code membership has expired or does not include this model (HTTP 402${quote(serverMessage)}). ` +
+    `Renew or upgrade your plan at https://www.kimi.com/code, then retry.`,
+  forbidden: (serverMessage: string) => `Kimi Code refused the request (HTTP 403${quote(serverMessage)}).`,
+  rejectedKey: (serverMessage: string) =>
+    `Kimi Code rejected the API key (HTTP 401${quote(serverMessage)}). Check that it is a current Kimi Code key from ${API_KEY_HELP_URL}, ` +
+    `then run \`opencode auth login\`, choose "${PROVIDER_NAME}", then "Kimi Code API key".`,
+  /** Retryable (opencode waits Retry-After and tries again), so it may quote anything. */
+  rateLimited: (quotaSentence: string | undefined, retryAfterSeconds: number | undefined, serverMessage: string) =>
+    (quotaSentence ?? `Kimi Code rate limit reached (HTTP 429${serverMessage ? `: "${serverMessage}"` : ""}).`) +
+    (retryAfterSeconds !== undefined ? ` Kimi asks to wait ${formatSeconds(retryAfterSeconds)}; opencode retries by itself.` : ""),
+  /** Final: Kimi asked to wait longer than opencode should sit silent (no quota details at hand). */
+  longWait: (seconds: number, until: Date, serverMessage: string) =>
+    `Kimi Code is refusing requests from this account for now${quote(serverMessage)} and asks to wait ${formatSeconds(seconds)} ` +
+    `(until ${until.toTimeString().slice(0, 5)}). Requests fail until then; check your plan's usage at https://www.kimi.com/code.`,
+  /** Final: shown at once instead of a silent retry loop that cannot succeed before the reset. */
+  quotaExhausted: (quotaSentence: string) =>
+    `${quotaSentence} Requests fail until then; upgrade or check your plan at https://www.kimi.com/code.`,
+};
+
+export function formatSeconds(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 90) return `${s} s`;
+  const m = Math.round(s / 60);
+  if (m < 90) return `${m} min`;
+  const h = Math.floor(m / 60);
+  return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
+}
+
+/** An OpenAI-compatible error response carrying our message (opencode shows `error.message`). */
+export function errorResponse(status: number, message: string, type: string, headers?: HeadersInit): Response {
+  const h = new Headers(headers);
+  h.set("content-type", "application/json");
+  return new Response(JSON.stringify({ error: { message, type, code: type } }), { status, headers: h });
+}
+
+/** The `error.message` / `error.type` of an OpenAI-style error body, if any. */
+export function serverError(body: unknown): { message: string; type: string } {
+  if (body && typeof body === "object") {
+    const e = (body as Record<string, unknown>).error;
+    if (e && typeof e === "object") {
+      const r = e as Record<string, unknown>;
+      return { message: typeof r.message === "string" ? r.message : "", type: typeof r.type === "string" ? r.type : "" };
+    }
+    if (typeof e === "string") return { message: e, type: "" };
+  }
+  return { message: typeof body === "string" ? body.slice(0, 300) : "", type: "" };
+}

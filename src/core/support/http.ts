@@ -1,0 +1,198 @@
+// The plugin's own HTTP calls (OAuth, /models, /usages): timeouts, and errors that say what failed.
+import { OWN_CALL_TIMEOUT_MS, PLUGIN_USER_AGENT } from "../config/constants.ts";
+import { redact } from "./log.ts";
+
+export type HttpErrorKind =
+  | "unauthorized" // 401: the token is bad or expired; the caller may refresh and retry
+  | "http" // any other non-2xx
+  | "html" // an HTML page (proxy, captive portal, gateway error) instead of JSON
+  | "json" // a body that is not JSON
+  | "shape" // JSON, but not the expected structure
+  | "empty" // the expected structure, but nothing usable in it
+  | "timeout"
+  | "network"; // DNS, connection refused, TLS, abort by the caller
+
+/** Every failure of the plugin's own calls. The message names the problem; `body` is the parsed answer. */
+export class HttpError extends Error {
+  constructor(
+    message: string,
+    readonly kind: HttpErrorKind,
+    readonly status?: number,
+    readonly body?: unknown,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** fetch with a timeout; network failures and timeouts become HttpError ("network" / "timeout"). */
+export async function fetchWithTimeout(
+  fetchImpl: typeof fetch,
+  url: string,
+  init: RequestInit,
+  timeoutMs: number,
+): Promise<Response> {
+  const signal = AbortSignal.timeout(timeoutMs);
+  try {
+    return await fetchImpl(url, { ...init, signal, redirect: "manual" });
+  } catch (error) {
+    const host = safeHost(url);
+    if (signal.aborted) throw new HttpError(`${host} did not answer within ${Math.round(timeoutMs / 1000)} s`, "timeout");
+    throw new HttpError(`could not reach ${host}: ${describe(error)}`, "network");
+  }
+}
+
+/** Reads a body as JSON when it is JSON, else as text (for error messages); never throws. */
+export async function readBody(response: Response): Promise<unknown> {
+  let text = "";
+  try {
+    text = await response.text();
+  } catch {
+    return undefined;
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+export function safeHost(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
+export function describe(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = (error as { cause?: unknown }).cause;
+    return cause instanceof Error && cause.message && !error.message.includes(cause.message)
+      ? `${error.message} (${cause.message})`
+      : error.message;
+  }
+  return String(error);
+}
+
+/** The `error` / `error_description` pair of an OAuth error body (RFC 6749 §5.2). */
+export function oauthError(body: unknown): { error?: string; description?: string } {
+  if (!body || typeof body !== "object") return {};
+  const b = body as Record<string, unknown>;
+  return {
+    ...(typeof b.error === "string" ? { error: b.error } : {}),
+    ...(typeof b.error_description === "string" ? { description: b.error_description } : {}),
+  };
+}
+
+export interface JsonGetArgs {
+  /** API base without trailing slash, e.g. https://api.kimi.com/coding/v1 */
+  apiBase: string;
+  /** OAuth access token or API key; sent as `Authorization: Bearer …`. */
+  token: string;
+  /** Identity headers (User-Agent etc.); Authorization is always ours. */
+  headers?: Record<string, string>;
+  fetch?: typeof fetch;
+  /** Whole-call timeout including the body; default OWN_CALL_TIMEOUT_MS. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+type ErrorFactory = (message: string, kind: HttpErrorKind, status?: number) => HttpError;
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** "an array", "null", "a string", … for error messages. */
+export function describeJson(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "object") return "an object";
+  return typeof value === "undefined" ? "nothing" : `a ${typeof value}`;
+}
+
+function setHeader(headers: Record<string, string>, name: string, value: string): void {
+  for (const key of Object.keys(headers)) if (key.toLowerCase() === name.toLowerCase()) delete headers[key];
+  headers[name] = value;
+}
+
+function snippet(text: string): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return redact(flat.length > 200 ? `${flat.slice(0, 200)}…` : flat);
+}
+
+function serverMessage(text: string): string | undefined {
+  try {
+    const body: unknown = JSON.parse(text);
+    if (!isRecord(body)) return undefined;
+    const err = body.error;
+    if (isRecord(err) && typeof err.message === "string") return err.message;
+    if (typeof body.error_description === "string") return body.error_description;
+    if (typeof err === "string") return err;
+    if (typeof body.message === "string") return body.message;
+  } catch {
+    // not JSON: the caller shows a snippet instead
+  }
+  return undefined;
+}
+
+/**
+ * GET {apiBase}{path} with a bearer token and returns the parsed JSON body.
+ * Throws only errors made by `makeError`, with messages like
+ * "GET /models returned HTML (status 502), not JSON".
+ */
+export async function getJson(path: string, args: JsonGetArgs, makeError: ErrorFactory): Promise<unknown> {
+  const what = `GET ${path}`;
+  const url = `${args.apiBase.replace(/\/+$/, "")}${path}`;
+  const headers: Record<string, string> = { Accept: "application/json", "User-Agent": PLUGIN_USER_AGENT };
+  for (const [k, v] of Object.entries(args.headers ?? {})) if (typeof v === "string") setHeader(headers, k, v);
+  setHeader(headers, "Authorization", `Bearer ${args.token}`);
+
+  const timeoutMs = args.timeoutMs ?? OWN_CALL_TIMEOUT_MS;
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, timeoutMs);
+  const onAbort = () => controller.abort();
+  if (args.signal?.aborted) controller.abort();
+  else args.signal?.addEventListener("abort", onAbort, { once: true });
+
+  let status: number;
+  let contentType: string;
+  let text: string;
+  try {
+    const res = await (args.fetch ?? fetch)(url, { method: "GET", headers, signal: controller.signal });
+    status = res.status;
+    contentType = res.headers.get("content-type") ?? "";
+    text = await res.text();
+  } catch (e) {
+    if (timedOut) throw makeError(`${what} timed out after ${timeoutMs} ms`, "timeout");
+    const reason = e instanceof Error ? e.message : String(e);
+    throw makeError(`${what} failed: ${args.signal?.aborted ? "aborted" : redact(reason)}`, "network");
+  } finally {
+    clearTimeout(timer);
+    args.signal?.removeEventListener("abort", onAbort);
+  }
+
+  if (status === 401) {
+    const detail = serverMessage(text);
+    throw makeError(`${what} was rejected (status 401)${detail ? `: ${redact(detail)}` : ""}; the token is invalid or expired`, "unauthorized", status);
+  }
+  if (/text\/html/i.test(contentType) || /^\s*</.test(text)) {
+    throw makeError(`${what} returned HTML (status ${status}), not JSON`, "html", status);
+  }
+  if (status < 200 || status > 299) {
+    const detail = serverMessage(text) ?? snippet(text);
+    throw makeError(`${what} failed with status ${status}${detail ? `: ${redact(detail)}` : ""}`, "http", status);
+  }
+  if (text.trim() === "") throw makeError(`${what} returned an empty body (status ${status}), not JSON`, "json", status);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw makeError(`${what} returned invalid JSON (status ${status}): ${snippet(text)}`, "json", status);
+  }
+}
+

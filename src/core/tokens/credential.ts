@@ -1,0 +1,141 @@
+// What a stored credential is, and when an OAuth access token is due for refresh. Pure functions.
+import { REFRESH_MIN_THRESHOLD_MS, REFRESH_THRESHOLD_RATIO } from "../config/constants.ts";
+
+/** An OAuth login as the plugin uses it; `apiBase` is where its tokens may be sent. */
+export interface OAuthCredential {
+  type: "oauth";
+  access: string;
+  refresh: string;
+  /** Epoch milliseconds, an integer (opencode silently drops a non-integer). */
+  expires: number;
+  apiBase: string;
+}
+
+export interface ApiKeyCredential {
+  type: "api";
+  key: string;
+  apiBase: string;
+}
+
+export type Credential = OAuthCredential | ApiKeyCredential;
+
+/** The OAuth token endpoint's answer, validated (kimi-cli oauth.py:114-124 requires these keys). */
+export interface TokenResponse {
+  access_token: string;
+  refresh_token: string;
+  expires_in: number;
+  token_type?: string;
+  scope?: string;
+}
+
+export interface JwtClaims {
+  exp?: number;
+  iat?: number;
+  [claim: string]: unknown;
+}
+
+/** Reads a JWT's payload without verifying it (we only use it for timing); undefined if not a JWT. */
+export function decodeJwtClaims(token: string): JwtClaims | undefined {
+  const parts = token.split(".");
+  if (parts.length !== 3 || !parts[1]) return undefined;
+  try {
+    const json = Buffer.from(parts[1], "base64url").toString("utf8");
+    const claims: unknown = JSON.parse(json);
+    return claims && typeof claims === "object" && !Array.isArray(claims) ? (claims as JwtClaims) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface TokenTiming {
+  /** Epoch ms when the access token stops working. */
+  expiresAt: number;
+  /** Lifetime in ms when known (JWT exp - iat), else undefined. */
+  lifetimeMs: number | undefined;
+}
+
+/** Expiry from the JWT's `exp` when present, else the stored `expires`; lifetime from `exp - iat`. */
+export function tokenTiming(credential: Pick<OAuthCredential, "access" | "expires">): TokenTiming {
+  const claims = decodeJwtClaims(credential.access);
+  const exp = typeof claims?.exp === "number" && Number.isFinite(claims.exp) ? claims.exp * 1000 : undefined;
+  const iat = typeof claims?.iat === "number" && Number.isFinite(claims.iat) ? claims.iat * 1000 : undefined;
+  const expiresAt = exp ?? credential.expires;
+  const lifetimeMs = exp !== undefined && iat !== undefined && exp > iat ? exp - iat : undefined;
+  return { expiresAt, lifetimeMs };
+}
+
+/**
+ * How much remaining lifetime triggers a refresh. kimi-cli src/kimi_cli/auth/oauth.py:62-66 uses
+ * max(300 s, half the lifetime); for Kimi's 900 s tokens that is 450 s. For tokens shorter than 600 s
+ * (only test servers issue them) the 300 s floor would exceed half the lifetime and make every single
+ * request refresh, so there the threshold is half the lifetime. Unknown lifetime: 300 s.
+ */
+export function refreshThresholdMs(lifetimeMs: number | undefined): number {
+  if (lifetimeMs === undefined) return REFRESH_MIN_THRESHOLD_MS;
+  const half = lifetimeMs * REFRESH_THRESHOLD_RATIO;
+  return lifetimeMs < REFRESH_MIN_THRESHOLD_MS * 2 ? half : Math.max(REFRESH_MIN_THRESHOLD_MS, half);
+}
+
+/** True when the access token must be refreshed before use (expired, unknown expiry, or close to it). */
+export function needsRefresh(credential: Pick<OAuthCredential, "access" | "expires">, now: number): boolean {
+  if (!credential.access) return true;
+  const { expiresAt, lifetimeMs } = tokenTiming(credential);
+  if (!Number.isFinite(expiresAt) || expiresAt <= 0) return true;
+  return expiresAt - now < refreshThresholdMs(lifetimeMs);
+}
+
+/** Validates a token endpoint answer; throws a TypeError naming the missing field. */
+export function parseTokenResponse(json: unknown): TokenResponse {
+  if (!json || typeof json !== "object") throw new TypeError("token response is not a JSON object");
+  const r = json as Record<string, unknown>;
+  if (typeof r.access_token !== "string" || r.access_token === "") throw new TypeError("token response has no access_token");
+  if (typeof r.refresh_token !== "string" || r.refresh_token === "") throw new TypeError("token response has no refresh_token");
+  const expiresIn = typeof r.expires_in === "string" ? Number(r.expires_in) : r.expires_in;
+  if (typeof expiresIn !== "number" || !Number.isFinite(expiresIn) || expiresIn <= 0) {
+    throw new TypeError("token response has no valid expires_in");
+  }
+  return {
+    access_token: r.access_token,
+    refresh_token: r.refresh_token,
+    expires_in: expiresIn,
+    ...(typeof r.token_type === "string" ? { token_type: r.token_type } : {}),
+    ...(typeof r.scope === "string" ? { scope: r.scope } : {}),
+  };
+}
+
+/** A credential from a token response; `expires` is an integer of ms, preferring the JWT's `exp`. */
+export function credentialFromTokens(tokens: TokenResponse, apiBase: string, now: number): OAuthCredential {
+  const claims = decodeJwtClaims(tokens.access_token);
+  const fromJwt = typeof claims?.exp === "number" && Number.isFinite(claims.exp) ? claims.exp * 1000 : undefined;
+  const expires = Math.floor(fromJwt ?? now + tokens.expires_in * 1000);
+  return { type: "oauth", access: tokens.access_token, refresh: tokens.refresh_token, expires, apiBase };
+}
+
+/**
+ * Reads opencode's stored auth entry (the loader's `getAuth()` value) into a Credential.
+ * The API base rides in `enterpriseUrl` (oauth) or `metadata.baseURL` (api): opencode's auth store
+ * strips unknown fields (opencode-plugin-api.md §5) and keeps only these.
+ */
+export function credentialFromStore(stored: unknown, fallbackApiBase: string): Credential | undefined {
+  if (!stored || typeof stored !== "object") return undefined;
+  const s = stored as Record<string, unknown>;
+  if (s.type === "oauth" && typeof s.access === "string" && typeof s.refresh === "string") {
+    const expires = typeof s.expires === "number" && Number.isFinite(s.expires) ? s.expires : 0;
+    const apiBase = typeof s.enterpriseUrl === "string" && s.enterpriseUrl ? s.enterpriseUrl : fallbackApiBase;
+    return { type: "oauth", access: s.access, refresh: s.refresh, expires, apiBase };
+  }
+  if (s.type === "api" && typeof s.key === "string") {
+    const metadata = s.metadata && typeof s.metadata === "object" ? (s.metadata as Record<string, unknown>) : {};
+    const apiBase = typeof metadata.baseURL === "string" && metadata.baseURL ? metadata.baseURL : fallbackApiBase;
+    return { type: "api", key: s.key.trim(), apiBase };
+  }
+  return undefined;
+}
+
+/** The auth.json entry for a credential (what `client.auth.set` receives). */
+export function credentialToStore(c: Credential): Record<string, unknown> {
+  if (c.type === "oauth") {
+    return { type: "oauth", access: c.access, refresh: c.refresh, expires: Math.floor(c.expires), enterpriseUrl: c.apiBase };
+  }
+  return { type: "api", key: c.key, metadata: { baseURL: c.apiBase } };
+}

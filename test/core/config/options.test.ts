@@ -1,0 +1,62 @@
+import { describe, expect, test } from "bun:test";
+import { PLUGIN_VERSION } from "../../../src/core/config/constants.ts";
+import { oauthHostFor, resolveOptions } from "../../../src/core/config/options.ts";
+import pkg from "../../../package.json";
+
+const HOME = { HOME: "/home/u" };
+
+describe("options and environment", () => {
+  test("defaults: honest identity, Kimi's main region, standard dirs", () => {
+    const o = resolveOptions(undefined, HOME);
+    expect(o.identity).toBe("opencode");
+    expect(o.oauthHost).toBe("https://auth.kimi.com");
+    expect(o.apiBase).toBe("https://api.kimi.com/coding/v1");
+    expect(o.kimiShareDir).toBe("/home/u/.kimi");
+    expect(o.opencodeDataDir).toBe("/home/u/.local/share/opencode");
+    expect(o.cacheDir).toBe("/home/u/.cache/opencode-kimi-code");
+    expect(o.warnings).toEqual([]);
+  });
+
+  test("region global uses kimi.ai hosts, by option or env", () => {
+    for (const o of [resolveOptions({ region: "global" }, HOME), resolveOptions({}, { ...HOME, KIMI_CODE_REGION: "global" })]) {
+      expect(o.oauthHost).toBe("https://auth.kimi.ai");
+      expect(o.apiBase).toBe("https://api.kimi.ai/coding/v1");
+    }
+  });
+
+  test("kimi-cli's env overrides win over options; trailing slashes dropped", () => {
+    const o = resolveOptions(
+      { baseURL: "https://opt/v1", oauthHost: "https://opt-auth" },
+      { ...HOME, KIMI_CODE_BASE_URL: "http://127.0.0.1:9/coding/v1/", KIMI_OAUTH_HOST: "http://127.0.0.1:8/" },
+    );
+    expect(o.apiBase).toBe("http://127.0.0.1:9/coding/v1");
+    expect(o.oauthHost).toBe("http://127.0.0.1:8");
+    expect(resolveOptions({}, { ...HOME, KIMI_CODE_OAUTH_HOST: "https://a", KIMI_OAUTH_HOST: "https://b" }).oauthHost).toBe("https://a");
+  });
+
+  test("identity kimi-cli only when asked, by option or KIMI_CODE_IDENTITY", () => {
+    expect(resolveOptions({ identity: "kimi-cli" }, HOME).identity).toBe("kimi-cli");
+    expect(resolveOptions({}, { ...HOME, KIMI_CODE_IDENTITY: "kimi-cli" }).identity).toBe("kimi-cli");
+    expect(resolveOptions({ identity: "kimi-cli" }, { ...HOME, KIMI_CODE_IDENTITY: "opencode" }).identity).toBe("opencode");
+  });
+
+  test("bad values are reported and replaced by the safe default, never thrown", () => {
+    const o = resolveOptions({ identity: "claude-code", region: "mars", baseURL: "ftp://x", oauthHost: 42 }, HOME);
+    expect(o.identity).toBe("opencode");
+    expect(o.region).toBe("cn");
+    expect(o.apiBase).toBe("https://api.kimi.com/coding/v1");
+    expect(o.warnings).toHaveLength(4);
+    expect(o.warnings.join("\n")).toMatch(/claude-code.*\n.*mars.*\n.*oauthHost.*\n.*ftp/s);
+    expect(resolveOptions("nonsense", HOME).warnings).toEqual(["plugin options must be an object; ignored"]);
+  });
+
+  test("tokens are refreshed at the host that pairs with their API base", () => {
+    const o = resolveOptions({}, { ...HOME, KIMI_CODE_BASE_URL: "http://127.0.0.1:9/coding/v1", KIMI_CODE_OAUTH_HOST: "http://127.0.0.1:8" });
+    expect(oauthHostFor("http://127.0.0.1:9/coding/v1", o)).toBe("http://127.0.0.1:8");
+    expect(oauthHostFor("https://api.kimi.ai/coding/v1", o)).toBe("https://auth.kimi.ai");
+  });
+
+  test("PLUGIN_VERSION matches package.json", () => {
+    expect(PLUGIN_VERSION).toBe(pkg.version);
+  });
+});

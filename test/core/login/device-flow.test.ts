@@ -1,0 +1,110 @@
+import { describe, expect, test } from "bun:test";
+import { pollForTokens } from "../../../src/core/login/device-flow.ts";
+import type { DeviceAuthorization, PollResult } from "../../../src/core/login/oauth-client.ts";
+
+const TOKENS = { access_token: "a", refresh_token: "r", expires_in: 900 };
+
+function start(over: Partial<DeviceAuthorization> = {}): DeviceAuthorization {
+  return {
+    deviceCode: "dc",
+    userCode: "ABCD-1234",
+    verificationUri: "https://auth/device",
+    verificationUriComplete: "https://auth/device?user_code=ABCD-1234",
+    expiresIn: 900,
+    interval: 5,
+    ...over,
+  };
+}
+
+/** A virtual clock: sleep advances time; polls answer from a script and record when they came. */
+function harness(script: PollResult[]) {
+  let now = 0;
+  const pollTimes: number[] = [];
+  const sleeps: number[] = [];
+  const client = {
+    async pollDeviceToken(code: string): Promise<PollResult> {
+      expect(code).toBe("dc");
+      pollTimes.push(now);
+      return script.shift() ?? { kind: "pending" };
+    },
+  };
+  return {
+    deps: {
+      client,
+      now: () => now,
+      sleep: async (ms: number) => {
+        sleeps.push(ms);
+        now += ms;
+      },
+    },
+    pollTimes,
+    sleeps,
+  };
+}
+
+describe("RFC 8628 polling", () => {
+  test("authorization_pending waits `interval` between polls, then succeeds", async () => {
+    const h = harness([{ kind: "pending" }, { kind: "pending" }, { kind: "success", tokens: TOKENS }]);
+    const out = await pollForTokens(start(), h.deps);
+    expect(out).toEqual({ ok: true, tokens: TOKENS });
+    expect(h.pollTimes).toEqual([5000, 10000, 15000]);
+  });
+
+  test("slow_down adds 5 s to the interval for the rest of the flow", async () => {
+    const h = harness([
+      { kind: "slow_down" },
+      { kind: "pending" },
+      { kind: "slow_down" },
+      { kind: "pending" },
+      { kind: "success", tokens: TOKENS },
+    ]);
+    await pollForTokens(start(), h.deps);
+    expect(h.sleeps).toEqual([5000, 10000, 10000, 15000, 15000]);
+  });
+
+  test("expired_token ends the flow", async () => {
+    const h = harness([{ kind: "pending" }, { kind: "expired" }]);
+    const out = await pollForTokens(start(), h.deps);
+    expect(out.ok).toBe(false);
+    expect(out.ok === false && out.reason).toBe("expired");
+    expect(h.pollTimes).toHaveLength(2);
+  });
+
+  test("access_denied ends the flow at once", async () => {
+    const h = harness([{ kind: "denied" }]);
+    const out = await pollForTokens(start(), h.deps);
+    expect(out.ok === false && out.reason).toBe("denied");
+    expect(out.ok === false && out.message).toMatch(/denied/);
+    expect(h.pollTimes).toHaveLength(1);
+  });
+
+  test("the device code's expires_in bounds the whole wait", async () => {
+    const h = harness([]); // pending forever
+    const out = await pollForTokens(start({ expiresIn: 60, interval: 7 }), h.deps);
+    expect(out.ok === false && out.reason).toBe("timeout");
+    expect(out.ok === false && out.message).toContain("ABCD-1234");
+    expect(Math.max(...h.pollTimes)).toBeLessThan(60_000);
+    expect(h.pollTimes).toHaveLength(8); // 7, 14, ..., 56 s
+  });
+
+  test("an interval below 1 s is raised to 1 s (kimi-cli oauth.py:652)", async () => {
+    const h = harness([{ kind: "pending" }, { kind: "success", tokens: TOKENS }]);
+    await pollForTokens(start({ interval: 0.01 }), h.deps);
+    expect(h.pollTimes).toEqual([1000, 2000]);
+  });
+
+  test("a few transient errors are ridden out, a persistent one ends the flow", async () => {
+    const blip: PollResult = { kind: "error", message: "HTTP 502", transient: true };
+    const ok = harness([blip, blip, { kind: "success", tokens: TOKENS }]);
+    expect((await pollForTokens(start(), ok.deps)).ok).toBe(true);
+
+    const bad = harness([blip, blip, blip, blip]);
+    const out = await pollForTokens(start(), bad.deps);
+    expect(out.ok === false && out.reason).toBe("error");
+    expect(bad.pollTimes).toHaveLength(4);
+
+    const fatal = harness([{ kind: "error", message: "invalid_client", transient: false }]);
+    const f = await pollForTokens(start(), fatal.deps);
+    expect(f.ok === false && f.message).toBe("invalid_client");
+  });
+});

@@ -1,0 +1,99 @@
+import { describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { readdir, writeFile, stat } from "node:fs/promises";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { withFileLock } from "../../../src/core/tokens/refresh-lock.ts";
+import { tempDir } from "../../helpers/tmp.ts";
+
+/** A pid that is certainly not running: a child that already exited. */
+function deadPid(): number {
+  const child = Bun.spawnSync(["true"]);
+  return child.pid;
+}
+
+describe("cross-process refresh lock", () => {
+  test("serialises holders and removes the lock file afterwards", async () => {
+    const dir = await tempDir();
+    const path = join(dir, "auth.json.lock");
+    let inside = 0;
+    let maxInside = 0;
+    const run = () =>
+      withFileLock(path, async () => {
+        inside++;
+        maxInside = Math.max(maxInside, inside);
+        await Bun.sleep(20);
+        inside--;
+        return "done";
+      }, { pollMs: 5 });
+    const results = await Promise.all([run(), run(), run(), run()]);
+    expect(maxInside).toBe(1);
+    expect(results.every((r) => r.locked && r.value === "done")).toBe(true);
+    expect(existsSync(path)).toBe(false);
+  });
+
+  test("the lock file is 0600", async () => {
+    const dir = await tempDir();
+    const path = join(dir, "x.lock");
+    await withFileLock(path, async () => {
+      expect((await stat(path)).mode & 0o777).toBe(0o600);
+    });
+  });
+
+  test("a lock left by a killed process on this host is recovered at once", async () => {
+    const dir = await tempDir();
+    const path = join(dir, "auth.json.lock");
+    await writeFile(path, `${deadPid()} ${hostname()} ${Date.now()} abcd`);
+    const started = Date.now();
+    const r = await withFileLock(path, async () => "ran", { pollMs: 5, waitMs: 5_000 });
+    expect(r).toEqual({ value: "ran", locked: true });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect((await readdir(dir)).filter((f) => f.includes("stale"))).toEqual([]);
+  });
+
+  test("a lock older than staleMs is broken even if its holder looks alive", async () => {
+    const dir = await tempDir();
+    const path = join(dir, "auth.json.lock");
+    await writeFile(path, `${process.pid} ${hostname()} ${Date.now() - 10_000} abcd`);
+    const r = await withFileLock(path, async () => "ran", { pollMs: 5, staleMs: 5_000, waitMs: 5_000 });
+    expect(r.locked).toBe(true);
+  });
+
+  test("a live holder is waited for; after waitMs the work runs without the lock", async () => {
+    const dir = await tempDir();
+    const path = join(dir, "auth.json.lock");
+    const held = `${process.pid} ${hostname()} ${Date.now()} live`;
+    await writeFile(path, held);
+    const r = await withFileLock(path, async () => "ran anyway", { pollMs: 5, waitMs: 100 });
+    expect(r).toEqual({ value: "ran anyway", locked: false });
+    expect(await Bun.file(path).text()).toBe(held); // someone else's lock is left alone
+  });
+
+  test("the lock is released when the work throws", async () => {
+    const dir = await tempDir();
+    const path = join(dir, "auth.json.lock");
+    await expect(withFileLock(path, async () => { throw new Error("boom"); })).rejects.toThrow("boom");
+    expect(existsSync(path)).toBe(false);
+  });
+
+  test("separate processes never hold it at the same time", async () => {
+    const dir = await tempDir();
+    const path = join(dir, "auth.json.lock");
+    const log = join(dir, "log");
+    const script = `
+      import { withFileLock } from ${JSON.stringify(join(import.meta.dir, "../../../src/core/tokens/refresh-lock.ts"))};
+      import { appendFile } from "node:fs/promises";
+      for (let i = 0; i < 5; i++) {
+        await withFileLock(${JSON.stringify(path)}, async () => {
+          await appendFile(${JSON.stringify(log)}, "in\\n");
+          await Bun.sleep(5);
+          await appendFile(${JSON.stringify(log)}, "out\\n");
+        }, { pollMs: 2 });
+      }`;
+    const procs = [0, 1, 2].map(() => Bun.spawn([process.execPath, "-e", script], { stderr: "inherit" }));
+    expect(await Promise.all(procs.map((p) => p.exited))).toEqual([0, 0, 0]);
+    const lines = (await Bun.file(log).text()).trim().split("\n");
+    expect(lines).toHaveLength(30);
+    for (let i = 0; i < lines.length; i += 2) expect([lines[i], lines[i + 1]]).toEqual(["in", "out"]);
+  }, 30_000);
+});
