@@ -69,8 +69,11 @@ export const messages = {
     `Set the plugin's "region" (or KIMI_CODE_REGION / KIMI_CODE_BASE_URL) to match the login, or log in again. ${LOGIN_HINT}`,
   // Kimi's error type here is access_terminated_error; the word "terminated" would make opencode
   // retry for a minute, so the message describes it instead of naming it.
-  accessTerminated: (serverMessage: string, identityDescription: string, identityName: string) =>
+  accessTerminated: (serverMessage: string, identityDescription: string, identityName: string, messagesRoute = false) =>
     `Kimi Code refused this client (HTTP 403, client not on Kimi's allowlist${quote(serverMessage)}). ` +
+    (messagesRoute
+      ? ""
+      : `The honest way out: Kimi's Anthropic-compatible route is not restricted to allowlisted clients; set the plugin option protocol: "anthropic" (or KIMI_CODE_PROTOCOL=anthropic) and restart opencode. `) +
     `The request went out as ${identityDescription} (identity profile "${identityName}"). ` +
     `Kimi serves this endpoint only to clients on its allowlist. What you can do: ` +
     `(1) update opencode-kimi-code and opencode, in case Kimi changed its allowlist; ` +
@@ -113,7 +116,9 @@ export function formatSeconds(seconds: number): string {
 export function errorResponse(status: number, message: string, type: string, headers?: HeadersInit): Response {
   const h = new Headers(headers);
   h.set("content-type", "application/json");
-  return new Response(JSON.stringify({ error: { message, type, code: type } }), { status, headers: h });
+  // `type: "error"` makes the same body an Anthropic-style error too (what @ai-sdk/anthropic parses on
+  // the /messages route); the OpenAI-compatible SDK ignores it.
+  return new Response(JSON.stringify({ type: "error", error: { message, type, code: type } }), { status, headers: h });
 }
 
 /** The `error.message` / `error.type` of an OpenAI-style error body, if any. */

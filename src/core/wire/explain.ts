@@ -28,6 +28,7 @@ export async function explainError(
   credential: Credential,
   retried: boolean,
   ctx: ExplainContext,
+  messagesRoute = false,
 ): Promise<Response> {
   const status = response.status;
   if (status !== 401 && status !== 402 && status !== 403 && status !== 429) return response;
@@ -59,7 +60,7 @@ export async function explainError(
     case 403:
       if (server.type === "access_terminated_error" || /coding agents/i.test(server.message)) {
         type = "kimi_client_not_allowed";
-        message = messages.accessTerminated(server.message, ctx.identity.description, ctx.identity.name);
+        message = messages.accessTerminated(server.message, ctx.identity.description, ctx.identity.name, messagesRoute);
       } else {
         type = "kimi_forbidden";
         message = messages.forbidden(server.message);

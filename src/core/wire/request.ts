@@ -43,14 +43,31 @@ function baseOf(url: string): string {
   }
 }
 
-/** The outgoing headers: our own Authorization, private headers dropped, the identity's headers set. */
-function authorize(headers: Headers, credential: Credential, identityHeaders: Record<string, string>): Headers {
+/** Kimi's Anthropic-compatible route: POST {base}/messages (@ai-sdk/anthropic appends "/messages"). */
+export function isMessagesRoute(url: string): boolean {
+  try {
+    return new URL(url).pathname.replace(/\/+$/, "").endsWith("/messages");
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The outgoing headers: our own credential (whatever the SDK put in `authorization` / `x-api-key`, e.g.
+ * @ai-sdk/anthropic's empty `x-api-key`, is dropped), private headers dropped, the identity's headers
+ * set. The credential goes as a bearer, except an API key on the /messages route, which goes in
+ * `x-api-key` as Kimi documents for that route (Claude Code's ANTHROPIC_API_KEY; kimi-code 2.1.0's own
+ * Anthropic client does the same). An OAuth access token on /messages stays a bearer
+ * (OpenProjectX/opencode-kimi-auth docs/kimi-oauth-evaluation.md §8).
+ */
+export function authorize(headers: Headers, credential: Credential, identityHeaders: Record<string, string>, messagesRoute = false): Headers {
   const h = new Headers(headers);
   h.delete("authorization");
   h.delete("x-api-key");
   for (const name of [...h.keys()]) if (name.startsWith(PRIVATE_HEADER_PREFIX)) h.delete(name);
   for (const [name, value] of Object.entries(identityHeaders)) h.set(name, value);
-  h.set("authorization", `Bearer ${credential.type === "oauth" ? credential.access : credential.key}`);
+  if (credential.type === "api" && messagesRoute) h.set("x-api-key", credential.key);
+  else h.set("authorization", `Bearer ${credential.type === "oauth" ? credential.access : credential.key}`);
   return h;
 }
 
@@ -82,18 +99,19 @@ export function createRequestFetch(deps: RequestPathDeps): FetchFn {
       new Headers(init?.headers).forEach((value, name) => baseHeaders.set(name, value));
       const body = await replayableBody(init?.body !== undefined ? init.body : request?.body);
       const identityHeaders = await deps.identity.headers("chat");
+      const messagesRoute = isMessagesRoute(url);
       const send = (c: Credential) =>
         fetchImpl(url, {
           ...init,
           method: init?.method ?? request?.method ?? "GET",
           signal: init?.signal ?? request?.signal ?? null,
-          headers: authorize(baseHeaders, c, identityHeaders),
+          headers: authorize(baseHeaders, c, identityHeaders, messagesRoute),
           body: body ?? null,
         });
 
       const first = await send(credential);
       if (first.status !== 401 || credential.type !== "oauth") {
-        return first.ok ? first : explainError(first, credential, false, deps);
+        return first.ok ? first : explainError(first, credential, false, deps, messagesRoute);
       }
 
       await first.body?.cancel().catch(() => {});
@@ -104,7 +122,7 @@ export function createRequestFetch(deps: RequestPathDeps): FetchFn {
         return failure(error);
       }
       const second = await send(renewed);
-      return second.ok ? second : explainError(second, renewed, true, deps);
+      return second.ok ? second : explainError(second, renewed, true, deps, messagesRoute);
     } catch (error) {
       if (error instanceof KimiError) return failure(error);
       throw error; // network errors and aborts: opencode's own retry and abort handling applies
