@@ -16,6 +16,8 @@ export interface ModelSpec {
   supports_thinking_type: "only" | "both" | "no";
   think_efforts: { support: boolean; valid_efforts: string[]; default_effort?: string };
   supports_tool_use: boolean;
+  /** Route the official client uses for this model (kimi-code-official.md "/models"); absent = chat completions. */
+  protocol?: "anthropic" | "response";
 }
 
 const EFFORTS = { support: true, valid_efforts: ["low", "high", "max"], default_effort: "high" };

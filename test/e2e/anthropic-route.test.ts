@@ -3,7 +3,11 @@
 // passes Kimi's history check), an API key in x-api-key, and the way out of the OpenAI route's gate.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { thinkingSignature, type RunningEmulator } from "../../emulator/index.ts";
+import { join } from "node:path";
+import { DEFAULT_MODELS } from "../../emulator/index.ts";
 import { ANTHROPIC_WIRE_TABLE } from "../../src/core/models/anthropic-variants.ts";
+import { parseModels } from "../../src/core/models/discovery.ts";
+import { writeModelCache } from "../../src/core/models/model-cache.ts";
 import { login, parseEvents, readAuth, runChat, runOpencode, writeAuth, type OpencodeHome, type RunResult } from "./harness.ts";
 import {
   CHAT_PATH,
@@ -221,3 +225,31 @@ describe("API key and the way out of the OpenAI route's gate", () => {
     }
   }, 180_000);
 });
+
+test("a model /models puts on the Anthropic route goes to /messages under the default protocol", async () => {
+  const k4 = { ...DEFAULT_MODELS[0]!, id: "k4", display_name: "Kimi K4", protocol: "anthropic" as const };
+  emu.state.configure({ models: [...DEFAULT_MODELS, k4] });
+  try {
+    const home = kimiHome(emu);
+    const { access } = seedLogin(home, emu);
+    // The model list a login would have cached, straight from the emulator's /models.
+    const listed = await fetch(`${emu.apiBase}/models`, { headers: { authorization: `Bearer ${access}` } });
+    await writeModelCache(join(home.cacheHome, "opencode-kimi-code"), emu.apiBase, parseModels(await listed.json()));
+    const messagesBefore = emu.state.requestsTo(MESSAGES_PATH).length;
+    const chatsBefore = emu.state.requestsTo(CHAT_PATH).length;
+    const run = await runChat(home, `${PROVIDER}/k4`, "say hello", { variant: "high", json: true, timeoutMs: 90_000 });
+    expect(run.exitCode, printed(run)).toBe(0);
+    const { main } = session(sessionOf(run));
+    expect(main.map((r) => [r.status, body(r).model])).toEqual([[200, "k4"]]);
+    expect(body(main[0]).output_config).toEqual({ effort: "high" });
+    expect(main[0]?.headers.authorization).toBe(`Bearer ${access}`);
+    expect(emu.state.requestsTo(MESSAGES_PATH).length).toBeGreaterThan(messagesBefore);
+    // The other models stay on /chat/completions.
+    const other = await runChat(home, MODEL, "say hello", { variant: "high", timeoutMs: 90_000 });
+    expect(other.exitCode, printed(other)).toBe(0);
+    const chats = emu.state.requestsTo(CHAT_PATH).slice(chatsBefore).filter((r) => !isTitle(r));
+    expect(chats.map((r) => [r.status, body(r).model])).toEqual([[200, "kimi-for-coding"]]);
+  } finally {
+    emu.state.configure({ models: [...DEFAULT_MODELS] });
+  }
+}, 180_000);

@@ -74,7 +74,11 @@ export function modelEntry(model: DiscoveredModel, identity: IdentityName, proto
     modalities: { input, output: ["text"] },
     limit: { context: model.contextLength, output: Math.min(model.outputLimit, model.contextLength) },
   };
-  if (model.reasoning && protocol === "anthropic") {
+  const anthropic = protocol === "anthropic" || model.protocol === "anthropic";
+  // A model /models puts on the Anthropic route takes it whatever the configured protocol (as kimi-code
+  // does); opencode honours a model-level `provider.npm` over the provider's.
+  if (anthropic && protocol !== "anthropic") entry.provider = { npm: ANTHROPIC_NPM };
+  if (model.reasoning && anthropic) {
     // No `interleaved` here: it makes opencode move reasoning out of the assistant turns (into an
     // OpenAI-style field), so the signed thinking blocks Kimi's history check needs would be lost.
     entry.options = structuredClone(ANTHROPIC_MODEL_OPTIONS) as Record<string, unknown>;

@@ -73,6 +73,27 @@ describe("provider block for protocol anthropic", () => {
     expect(plain.options).toBeUndefined();
   });
 
+  test("a model /models puts on the Anthropic route takes it under protocol openai too (model-level provider.npm)", () => {
+    const models = parseModels({
+      data: [
+        { id: "kimi-for-coding", context_length: 262144, supports_reasoning: true },
+        { id: "k4", context_length: 262144, supports_reasoning: true, supports_thinking_type: "both", protocol: "anthropic" },
+        { id: "k5", context_length: 262144, protocol: "response" },
+      ],
+    });
+    expect(models.map((m) => m.protocol)).toEqual([undefined, "anthropic", undefined]);
+    const block = buildProviderBlock({ models, apiBase: "https://api.kimi.com/coding/v1", identity: "opencode" });
+    expect(block.npm).toBe("@ai-sdk/openai-compatible");
+    const k4 = block.models.k4!;
+    expect(k4.provider).toEqual({ npm: ANTHROPIC_NPM });
+    expect(k4.interleaved).toBeUndefined();
+    expect(k4.variants!.high).toEqual({ thinking: { type: "adaptive" }, effort: "high" });
+    expect(block.models["kimi-for-coding"]!.provider).toBeUndefined();
+    expect(block.models["kimi-for-coding"]!.interleaved).toEqual({ field: "reasoning_content" });
+    // Under protocol anthropic the provider's npm already says so: no model-level override.
+    expect(buildProviderBlock({ models, apiBase: "https://api.kimi.com/coding/v1", identity: "opencode", protocol: "anthropic" }).models.k4!.provider).toBeUndefined();
+  });
+
   test("the user's config still wins (a user effort model option replaces our null)", () => {
     const ours = buildProviderBlock({ models: MODELS, apiBase: "https://api.kimi.com/coding/v1", identity: "opencode", protocol: "anthropic" });
     const merged = mergeProviderBlock(ours, { models: { "kimi-for-coding": { options: { effort: "low" }, variants: { high: { effort: "max" } } } } });
