@@ -29,6 +29,8 @@ import {
 const MESSAGES_PATH = "/coding/v1/messages";
 const ANTHROPIC = { protocol: "anthropic" };
 const API_KEY = "sk-kimi-e2e-anthropic-route";
+/** Per opencode run: generous, the machine may be shared (nothing here asserts timing). */
+const RUN_MS = 240_000;
 
 let emu: RunningEmulator;
 
@@ -61,7 +63,7 @@ function sessionOf(run: RunResult): string {
 describe("device login, models and a streamed turn", () => {
   let home: OpencodeHome;
   let loginRun: Promise<RunResult> | undefined;
-  const loggedIn = () => (loginRun ??= login(home, PROVIDER, DEVICE_LOGIN, { timeoutMs: 60_000 }));
+  const loggedIn = () => (loginRun ??= login(home, PROVIDER, DEVICE_LOGIN, { timeoutMs: RUN_MS }));
   beforeAll(() => {
     home = kimiHome(emu, { options: ANTHROPIC });
   });
@@ -71,17 +73,17 @@ describe("device login, models and a streamed turn", () => {
     expect(res.exitCode, printed(res)).toBe(0);
     expect(printed(res)).toContain("Login successful");
     expect(readAuth(home)?.[PROVIDER]).toMatchObject({ type: "oauth", enterpriseUrl: emu.apiBase });
-    const models = await runOpencode(home, ["models", PROVIDER], { timeoutMs: 60_000 });
+    const models = await runOpencode(home, ["models", PROVIDER], { timeoutMs: RUN_MS });
     expect(models.exitCode, printed(models)).toBe(0);
     const listed = models.stdout.split("\n").map((l) => l.trim()).filter(Boolean).sort();
     expect(listed).toEqual(emu.state.options.models.map((m) => `${PROVIDER}/${m.id}`).sort());
-  }, 120_000);
+  }, 3 * RUN_MS);
 
   test("a streamed turn with reasoning goes to /messages with opencode's identity and the variant's fields", async () => {
     expect((await loggedIn()).exitCode).toBe(0);
     const access = String(readAuth(home)?.[PROVIDER]?.access);
     const chatsBefore = emu.state.requestsTo(CHAT_PATH).length;
-    const run = await runChat(home, MODEL, "say hello", { variant: "high", json: true, extraArgs: ["--thinking"], timeoutMs: 90_000 });
+    const run = await runChat(home, MODEL, "say hello", { variant: "high", json: true, extraArgs: ["--thinking"], timeoutMs: RUN_MS });
     expect(run.exitCode, printed(run)).toBe(0);
     const events = parseEvents(run.stdout);
     expect(events.filter((e) => e.type === "text").map((e) => (e.part as { text?: string }).text)).toEqual([REPLY]);
@@ -113,7 +115,7 @@ describe("device login, models and a streamed turn", () => {
     // Nothing went to the OpenAI route.
     expect(emu.state.requestsTo(CHAT_PATH).length).toBe(chatsBefore);
     expect(pluginErrors(run.stderr)).toEqual([]);
-  }, 120_000);
+  }, 3 * RUN_MS);
 });
 
 describe("two turns with a tool call and thinking on", () => {
@@ -142,7 +144,7 @@ describe("two turns with a tool call and thinking on", () => {
           runChat(home, c.model, "run echo hi and tell me what it printed", {
             variant: c.variant,
             json: true,
-            timeoutMs: 150_000,
+            timeoutMs: RUN_MS,
             env: { OPENCODE_DB: `opencode-tools-${i}.db` },
           }),
         ),
@@ -180,21 +182,21 @@ describe("two turns with a tool call and thinking on", () => {
     } finally {
       emu.state.setReply(null);
     }
-  }, 200_000);
+  }, 3 * RUN_MS);
 });
 
 describe("API key and the way out of the OpenAI route's gate", () => {
   test("an API key login goes in x-api-key on /messages", async () => {
     const home = kimiHome(emu, { env: { KIMI_CODE_PROTOCOL: "anthropic" } });
     writeAuth(home, { [PROVIDER]: { type: "api", key: API_KEY, metadata: { baseURL: emu.apiBase } } });
-    const run = await runChat(home, MODEL, "say hello", { variant: "off", json: true, timeoutMs: 90_000 });
+    const run = await runChat(home, MODEL, "say hello", { variant: "off", json: true, timeoutMs: RUN_MS });
     expect(run.exitCode, printed(run)).toBe(0);
     const { main } = session(sessionOf(run));
     expect(main).toHaveLength(1);
     expect(main[0]?.headers["x-api-key"]).toBe(API_KEY);
     expect(main[0]?.headers.authorization).toBeUndefined();
     expect(main[0]?.status).toBe(200);
-  }, 120_000);
+  }, 3 * RUN_MS);
 
   test("OpenAI route gated, Anthropic route open: the 403 names protocol anthropic, and with it the same login chats", async () => {
     emu.state.configure({ allowedUserAgentPrefixes: ["KimiCLI/"], messagesAllowedUserAgentPrefixes: null });
@@ -202,7 +204,7 @@ describe("API key and the way out of the OpenAI route's gate", () => {
       const home = kimiHome(emu);
       seedLogin(home, emu);
       const chatsBefore = emu.state.requestsTo(CHAT_PATH).length;
-      const refused = await runChat(home, MODEL, "say hello", { variant: "high", timeoutMs: 60_000 });
+      const refused = await runChat(home, MODEL, "say hello", { variant: "high", timeoutMs: RUN_MS });
       const out = printed(refused);
       expect(refused.timedOut, out).toBe(false);
       expect(refused.exitCode, out).toBe(1);
@@ -213,7 +215,7 @@ describe("API key and the way out of the OpenAI route's gate", () => {
       expect(out).toContain("KIMI_CODE_PROTOCOL=anthropic");
 
       const messagesBefore = emu.state.requestsTo(MESSAGES_PATH).length;
-      const ok = await runChat(home, MODEL, "say hello", { variant: "high", timeoutMs: 90_000, env: { KIMI_CODE_PROTOCOL: "anthropic" } });
+      const ok = await runChat(home, MODEL, "say hello", { variant: "high", timeoutMs: RUN_MS, env: { KIMI_CODE_PROTOCOL: "anthropic" } });
       expect(ok.exitCode, printed(ok)).toBe(0);
       expect(ok.stdout.trim()).toBe(REPLY);
       const served = emu.state.requestsTo(MESSAGES_PATH).slice(messagesBefore);
@@ -223,7 +225,7 @@ describe("API key and the way out of the OpenAI route's gate", () => {
     } finally {
       emu.state.configure({ allowedUserAgentPrefixes: ["KimiCLI/", "claude-code/", "claude-cli/", "Kilo-Code/", "RooCode/", "opencode/"] });
     }
-  }, 180_000);
+  }, 3 * RUN_MS);
 });
 
 test("a model /models puts on the Anthropic route goes to /messages under the default protocol", async () => {
@@ -237,7 +239,7 @@ test("a model /models puts on the Anthropic route goes to /messages under the de
     await writeModelCache(join(home.cacheHome, "opencode-kimi-code"), emu.apiBase, parseModels(await listed.json()));
     const messagesBefore = emu.state.requestsTo(MESSAGES_PATH).length;
     const chatsBefore = emu.state.requestsTo(CHAT_PATH).length;
-    const run = await runChat(home, `${PROVIDER}/k4`, "say hello", { variant: "high", json: true, timeoutMs: 90_000 });
+    const run = await runChat(home, `${PROVIDER}/k4`, "say hello", { variant: "high", json: true, timeoutMs: RUN_MS });
     expect(run.exitCode, printed(run)).toBe(0);
     const { main } = session(sessionOf(run));
     expect(main.map((r) => [r.status, body(r).model])).toEqual([[200, "k4"]]);
@@ -245,11 +247,11 @@ test("a model /models puts on the Anthropic route goes to /messages under the de
     expect(main[0]?.headers.authorization).toBe(`Bearer ${access}`);
     expect(emu.state.requestsTo(MESSAGES_PATH).length).toBeGreaterThan(messagesBefore);
     // The other models stay on /chat/completions.
-    const other = await runChat(home, MODEL, "say hello", { variant: "high", timeoutMs: 90_000 });
+    const other = await runChat(home, MODEL, "say hello", { variant: "high", timeoutMs: RUN_MS });
     expect(other.exitCode, printed(other)).toBe(0);
     const chats = emu.state.requestsTo(CHAT_PATH).slice(chatsBefore).filter((r) => !isTitle(r));
     expect(chats.map((r) => [r.status, body(r).model])).toEqual([[200, "kimi-for-coding"]]);
   } finally {
     emu.state.configure({ models: [...DEFAULT_MODELS] });
   }
-}, 180_000);
+}, 3 * RUN_MS);
