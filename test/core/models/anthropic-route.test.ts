@@ -114,6 +114,15 @@ describe("provider block for protocol anthropic", () => {
     expect(anthropicWireTableMarkdown()).toContain('| `off` | `{"thinking":{"type":"disabled"}}` |');
     expect(anthropicVariantsFor({ thinkingType: "no", efforts: [] })).toEqual({});
   });
+
+  test("the README's route table shows exactly these body fields", async () => {
+    const all = await Bun.file(new URL("../../../README.md", import.meta.url)).text();
+    const readme = all.slice(all.indexOf("## Two routes"), all.indexOf("## Options and environment"));
+    for (const [name, fields] of Object.entries(ANTHROPIC_WIRE_TABLE)) {
+      const row = readme.split("\n").find((l) => l.startsWith(`| \`${name}\` | `) && l.split(" | ").length === 3);
+      expect([name, row?.split(" | ")[2]]).toEqual([name, `\`${JSON.stringify(fields)}\` |`]);
+    }
+  });
 });
 
 /** The runtime shape of chat.params input in opencode 1.18.33 for a model on @ai-sdk/anthropic. */
