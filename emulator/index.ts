@@ -23,6 +23,9 @@ export { GATE_MESSAGE, MEMBERSHIP_MESSAGE, API_PREFIX } from "./coding-api.ts";
 export { MESSAGES_PATH, messagesError, missingReasoningIndex } from "./messages.ts";
 export { thinkingSignature } from "./anthropic-sse.ts";
 export { DEVICE_CODE_GRANT, VERIFICATION_PATH } from "./oauth.ts";
+export * from "./kimi-errors.ts";
+export { PLATFORM_USER_AGENTS, DEFAULT_QUOTA_ERROR_ROWS } from "./chat-limits.ts";
+export { FUNDED_BOOSTER_WALLET, DISABLED_BOOSTER_WALLET, type BoosterWalletForm } from "./usages-body.ts";
 
 export interface RunningEmulator {
   /** e.g. http://127.0.0.1:41234 (no trailing slash). */

@@ -6,6 +6,7 @@
 // 400 in exactly this shape). Sources for every rule are in emulator/README.md.
 import { randomBytes } from "node:crypto";
 import type { ServerResponse } from "node:http";
+import { accountRefusal, quotaRefusal, type Refusal } from "./chat-limits.ts";
 import { dropConnection, GATE_MESSAGE, MEMBERSHIP_MESSAGE, write } from "./coding-api.ts";
 import { isObject, sendJson, sleep, tryJson, type RouteContext } from "./http.ts";
 import { messageEvents, messageObject, anthropicEvent, type MessagePlan } from "./anthropic-sse.ts";
@@ -89,6 +90,13 @@ export function missingReasoningIndex(body: Record<string, unknown>): number | n
   return null;
 }
 
+/** A shared refusal (OpenAI-style `{error}` body) answered in Anthropic's envelope. */
+function sendRefusal(res: ServerResponse, refusal: Refusal): void {
+  const body = refusal.body as { error?: { message?: unknown; type?: unknown } };
+  const error = isObject(body?.error) ? body.error : { message: String(refusal.body), type: "error" };
+  sendJson(res, refusal.status, { type: "error", error: { type: error.type, message: error.message } }, refusal.headers ?? {});
+}
+
 /** Validates what the route needs; answers 400/404 and returns undefined when the body is unusable. */
 function readBody(ctx: RouteContext): { body: Record<string, unknown>; model: ModelSpec } | undefined {
   const { res, state, request } = ctx;
@@ -119,11 +127,9 @@ export async function handleMessages(ctx: RouteContext): Promise<void> {
   const parsed = readBody(ctx);
   if (!parsed) return;
   const { body, model } = parsed;
-  const retryAfter = state.quota.retryAfterSec(opts);
-  if (retryAfter !== null) {
-    const message = `You have reached your request limit; it resets in ${retryAfter} seconds.`;
-    return fail(res, 429, message, "rate_limit_reached_error", { "retry-after": String(retryAfter) });
-  }
+  // The account's refusals, shared with the chat route (chat-limits.ts), in this route's envelope.
+  const refused = accountRefusal(opts) ?? quotaRefusal(opts, state.usage());
+  if (refused) return sendRefusal(res, refused);
   const thinking = decideMessagesThinking(body, model);
   const missing = thinking.thinking && opts.messagesRequireReasoningHistory ? missingReasoningIndex(body) : null;
   if (missing !== null) {
@@ -158,6 +164,10 @@ export async function handleMessages(ctx: RouteContext): Promise<void> {
     promptTokens: plan.usage.input_tokens + plan.usage.cache_read_input_tokens,
     completionTokens: plan.usage.output_tokens,
     cachedTokens: plan.usage.cache_read_input_tokens,
+    thinkingKeep: undefined,
+    maxCompletionTokens: typeof body.max_tokens === "number" ? body.max_tokens : undefined,
+    promptCacheKey: isObject(body.metadata) && typeof body.metadata.user_id === "string" ? body.metadata.user_id : undefined,
+    includeUsage: true,
   };
   request.chat = decision;
   state.recordChat(decision);

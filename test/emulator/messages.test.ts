@@ -188,7 +188,7 @@ describe("/messages authentication, gate, membership, quota", () => {
     const r402 = await messages(emu, MSG_HELLO, { apiKey: "sk-kimi-good" });
     expect(r402.status).toBe(402);
     expect(((await r402.json()) as any).error.type).toBe("membership_expired_error");
-    emu.state.configure({ expiredMembershipKeys: [], fiveHourRequestLimit: 1 });
+    emu.state.configure({ expiredMembershipKeys: [], fiveHourRequestLimit: 1, quotaErrors: "retry-after" });
     expect((await messages(emu, MSG_HELLO)).status).toBe(200);
     const r429 = await messages(emu, MSG_HELLO);
     expect(r429.status).toBe(429);
