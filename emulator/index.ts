@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { handleApi } from "./coding-api.ts";
 import { readRequest, send, sendJson, sleep, apiError } from "./http.ts";
 import type { HostKind } from "./records.ts";
+import { handleMessages, MESSAGES_PATH } from "./messages.ts";
 import { handleOAuth } from "./oauth.ts";
 import { DEFAULT_OPTIONS, resolveOptions, type EmulatorOptions } from "./options.ts";
 import { EmulatorState } from "./state.ts";
@@ -19,6 +20,8 @@ export type { TokenPair } from "./tokens.ts";
 export type { UsageSnapshot, WindowUsage } from "./quota.ts";
 export { decodeJwt } from "./jwt.ts";
 export { GATE_MESSAGE, MEMBERSHIP_MESSAGE, API_PREFIX } from "./coding-api.ts";
+export { MESSAGES_PATH, messagesError, missingReasoningIndex } from "./messages.ts";
+export { thinkingSignature } from "./anthropic-sse.ts";
 export { DEVICE_CODE_GRANT, VERIFICATION_PATH } from "./oauth.ts";
 export * from "./kimi-errors.ts";
 export { PLATFORM_USER_AGENTS, DEFAULT_QUOTA_ERROR_ROWS } from "./chat-limits.ts";
@@ -69,6 +72,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     }
     const ctx = { state, request, res, fault, signal: closing.signal };
     if (host === "oauth") handleOAuth(ctx);
+    else if (request.path === MESSAGES_PATH) await handleMessages(ctx);
     else await handleApi(ctx);
   }
 

@@ -143,6 +143,10 @@ export interface EmulatorOptions {
   models?: ModelSpec[];
   allowedUserAgentPrefixes?: string[];
   allowedPlatforms?: string[];
+  /** Client gate of /messages, independent of the chat one: allowed UA prefixes; null = not gated. */
+  messagesAllowedUserAgentPrefixes?: string[] | null;
+  /** /messages with thinking on rejects assistant tool-call turns without a thinking block. Default true. */
+  messagesRequireReasoningHistory?: boolean;
   /** Every chat request answers 402 membership_expired_error. Default false. */
   membershipExpired?: boolean;
   /** Bearer values (API keys or access tokens) whose membership has expired (402). */
@@ -201,6 +205,8 @@ export const DEFAULT_OPTIONS: ResolvedOptions = {
   models: [...DEFAULT_MODELS],
   allowedUserAgentPrefixes: [...DEFAULT_ALLOWED_USER_AGENT_PREFIXES],
   allowedPlatforms: [...DEFAULT_ALLOWED_PLATFORMS],
+  messagesAllowedUserAgentPrefixes: null,
+  messagesRequireReasoningHistory: true,
   membershipExpired: false,
   expiredMembershipKeys: [],
   fiveHourRequestLimit: 300,

@@ -23,7 +23,7 @@ export async function createHooks(input: PluginInput, rawOptions?: unknown, over
       try {
         const cached = await rt.cachedModels(options.apiBase);
         const models = cached?.models.length ? cached.models : [...DEFAULT_MODELS];
-        applyProviderConfig(config, buildProviderBlock({ models, apiBase: options.apiBase, identity: options.identity }));
+        applyProviderConfig(config, buildProviderBlock({ models, apiBase: options.apiBase, identity: options.identity, protocol: options.protocol }));
       } catch (error) {
         log("error", "could not register the Kimi Code provider", { error: (error as Error).message });
       }
@@ -46,7 +46,7 @@ export async function createHooks(input: PluginInput, rawOptions?: unknown, over
 
     async "chat.params"(hookInput, output) {
       try {
-        applyChatParams(hookInput, output, { identity: options.identity });
+        applyChatParams(hookInput, output, { identity: options.identity, protocol: options.protocol });
       } catch (error) {
         log("error", "chat.params failed; request sent unchanged", { error: (error as Error).message });
       }

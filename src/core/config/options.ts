@@ -9,8 +9,16 @@ import { log } from "../support/log.ts";
 export const IDENTITY_NAMES = ["opencode", "kimi-cli", "kimi-code"] as const;
 export type IdentityName = (typeof IDENTITY_NAMES)[number];
 
+/**
+ * Kimi's two chat routes on the same API base: "openai" = POST /chat/completions (default), "anthropic"
+ * = POST /messages (Anthropic Messages, not gated by client identity: landscape.md §2.4).
+ */
+export const PROTOCOL_NAMES = ["openai", "anthropic"] as const;
+export type ProtocolName = (typeof PROTOCOL_NAMES)[number];
+
 export interface ResolvedOptions {
   identity: IdentityName;
+  protocol: ProtocolName;
   region: Region;
   /** OAuth host of logins for `apiBase`, without trailing slash, e.g. https://auth.kimi.com (see oauthHostFor). */
   oauthHost: string;
@@ -77,6 +85,13 @@ export function resolveOptions(pluginOptions: unknown, env: Env = process.env): 
     else warnings.push(`identity "${identityRaw}" is unknown (use ${IDENTITY_NAMES.join(", ")}); using "opencode"`);
   }
 
+  const protocolRaw = pick(env, "KIMI_CODE_PROTOCOL") ?? optionString(options, "protocol", warnings);
+  let protocol: ProtocolName = "openai";
+  if (protocolRaw !== undefined) {
+    if ((PROTOCOL_NAMES as readonly string[]).includes(protocolRaw)) protocol = protocolRaw as ProtocolName;
+    else warnings.push(`protocol "${protocolRaw}" is unknown (use ${PROTOCOL_NAMES.join(" or ")}); using "openai"`);
+  }
+
   const regionRaw = pick(env, "KIMI_CODE_REGION") ?? optionString(options, "region", warnings);
   let region: Region = "cn";
   if (regionRaw !== undefined) {
@@ -106,6 +121,7 @@ export function resolveOptions(pluginOptions: unknown, env: Env = process.env): 
   for (const w of warnings) log("error", `configuration: ${w}`);
   return {
     identity,
+    protocol,
     region,
     oauthHost,
     apiBase,

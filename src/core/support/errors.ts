@@ -156,6 +156,9 @@ export const messages = {
       ? ` It comes from kimi-cli's device_id file ($KIMI_SHARE_DIR/device_id or ~/.kimi/device_id): remove the stray character from it, or delete the file to get a new id.`
       : ` Switch back to the default identity "opencode" or report it.`),
   /** A redirect from the API base: never followed, so the token and the prompt stay where they were sent. */
+  /** The honest way out of the client gate on the OpenAI route (issue 11), said before the identity options. */
+  anthropicRouteHint: () =>
+    `The honest way out: Kimi's Anthropic-compatible route is not restricted to allowlisted clients; set the plugin option protocol: "anthropic" (or KIMI_CODE_PROTOCOL=anthropic) and restart opencode.`,
   redirected: (status: number, target: string) =>
     `${PROVIDER_NAME} answered with a redirect (HTTP ${status}${target && !triggersOpencodeRetry(target) ? ` to ${target}` : ""}), which is not followed: ` +
     `the login token and the prompt are only sent to the configured API base. Check the plugin's "baseURL" / KIMI_CODE_BASE_URL and any proxy in between.`,
@@ -268,8 +271,10 @@ export function errorResponse(status: number, message: string, type: string, hea
   const h = new Headers(headers);
   h.set("content-type", "application/json");
   // Last line of defence for every message (some quote server text): no token, no control character.
+  // `type: "error"` makes the same body an Anthropic-style error too (what @ai-sdk/anthropic parses on
+  // the /messages route); the OpenAI-compatible SDK ignores it.
   const safe = cleanServerText(message, [], MESSAGE_MAX);
-  return new Response(JSON.stringify({ error: { message: safe, type, code: type } }), { status, headers: h });
+  return new Response(JSON.stringify({ type: "error", error: { message: safe, type, code: type } }), { status, headers: h });
 }
 
 /**

@@ -45,7 +45,13 @@ function parse(text: string): unknown {
  * very Response fetch produced (400 "exceeded model token limit" must reach opencode's overflow
  * detection as it is); a read 404 that is not Kimi's "model not found" goes back byte for byte.
  */
-export async function explainError(response: Response, credential: Credential, retried: boolean, ctx: ExplainContext): Promise<Response> {
+export async function explainError(
+  response: Response,
+  credential: Credential,
+  retried: boolean,
+  ctx: ExplainContext,
+  messagesRoute = false,
+): Promise<Response> {
   const status = response.status;
   if (!REWORDED_STATUS.has(status)) return response;
   const { head, rest } = await readHead(response, ERROR_BODY_READ_MAX);
@@ -60,7 +66,7 @@ export async function explainError(response: Response, credential: Credential, r
     const v = response.headers.get(name);
     if (v !== null) keep.set(name, v);
   }
-  const verdict = await decide(kimi, status, response.headers.get("retry-after"), credential, retried, ctx);
+  const verdict = await decide(kimi, status, response.headers.get("retry-after"), credential, retried, ctx, messagesRoute);
   if (verdict.retryAfterS === undefined) keep.delete("retry-after");
   else keep.set("retry-after", String(verdict.retryAfterS));
   return errorResponse(verdict.status, verdict.message, verdict.type, keep);
@@ -73,6 +79,7 @@ async function decide(
   credential: Credential,
   retried: boolean,
   ctx: ExplainContext,
+  messagesRoute: boolean,
 ): Promise<Verdict> {
   const now = (ctx.now ?? Date.now)();
   switch (kimi.class) {
@@ -90,7 +97,7 @@ async function decide(
     case "membership":
       return { status: 402, type: "kimi_membership_expired", message: messages.membershipExpired(kimi.message) };
     case "client-gate":
-      return { status: 403, type: "kimi_client_not_allowed", message: messages.clientGate(kimi.message, ctx.identity.description, ctx.identity.name) };
+      return { status: 403, type: "kimi_client_not_allowed", message: messages.clientGate(kimi.message, ctx.identity.description, ctx.identity.name, honestAlternative(messagesRoute)) };
     case "account-blocked":
       return { status: 403, type: "kimi_account_blocked", message: messages.accountBlocked(blockedContact(kimi.message), ctx.identity) };
     case "model-not-found":
@@ -111,6 +118,11 @@ async function decide(
     default:
       return rateLimitVerdict(kimi, retryAfterHeader, credential, now, ctx);
   }
+}
+
+/** On the OpenAI route the gate's way out is the Anthropic route, which Kimi does not gate by client. */
+function honestAlternative(messagesRoute: boolean): string {
+  return messagesRoute ? "" : messages.anthropicRouteHint();
 }
 
 async function lookUpQuota(credential: Credential, ctx: ExplainContext): Promise<readonly QuotaWindow[] | undefined> {

@@ -53,6 +53,16 @@ describe("options and environment", () => {
     expect(resolveOptions({ identity: "kimi-cli" }, { ...HOME, KIMI_CODE_IDENTITY: "opencode" }).identity).toBe("opencode");
   });
 
+  test("protocol: openai by default; anthropic by option or KIMI_CODE_PROTOCOL, the env winning; bad values reported", () => {
+    expect(resolveOptions(undefined, HOME).protocol).toBe("openai");
+    expect(resolveOptions({ protocol: "anthropic" }, HOME).protocol).toBe("anthropic");
+    expect(resolveOptions({}, { ...HOME, KIMI_CODE_PROTOCOL: "anthropic" }).protocol).toBe("anthropic");
+    expect(resolveOptions({ protocol: "anthropic" }, { ...HOME, KIMI_CODE_PROTOCOL: "openai" }).protocol).toBe("openai");
+    const bad = resolveOptions({ protocol: "messages" }, HOME);
+    expect(bad.protocol).toBe("openai");
+    expect(bad.warnings).toEqual(['protocol "messages" is unknown (use openai or anthropic); using "openai"']);
+  });
+
   test("bad values are reported and replaced by the safe default, never thrown", () => {
     const o = resolveOptions({ identity: "claude-code", region: "mars", baseURL: "ftp://x", oauthHost: 42 }, HOME);
     expect(o.identity).toBe("opencode");
