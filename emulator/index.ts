@@ -9,6 +9,7 @@ import type { HostKind } from "./records.ts";
 import { handleOAuth } from "./oauth.ts";
 import { DEFAULT_OPTIONS, resolveOptions, type EmulatorOptions } from "./options.ts";
 import { EmulatorState } from "./state.ts";
+import { handleWebTool, isWebToolRequest } from "./web-tools.ts";
 
 export * from "./options.ts";
 export { EmulatorState, DEFAULT_REPLY_TEXT, DEFAULT_REASONING_TEXT, HTML_ERROR_PAGE } from "./state.ts";
@@ -20,6 +21,9 @@ export type { UsageSnapshot, WindowUsage } from "./quota.ts";
 export { decodeJwt } from "./jwt.ts";
 export { GATE_MESSAGE, MEMBERSHIP_MESSAGE, API_PREFIX } from "./coding-api.ts";
 export { DEVICE_CODE_GRANT, VERIFICATION_PATH } from "./oauth.ts";
+export { SEARCH_PATH, FETCH_PATH, DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT, defaultSearchResults, defaultPage } from "./web-tools.ts";
+export type { SearchResult, SearchQuery, FetchedPage, SearchScript, FetchScript } from "./web-scripts.ts";
+export { toolRoundTrip, toolResultsOf } from "./tool-script.ts";
 
 export interface RunningEmulator {
   /** e.g. http://127.0.0.1:41234 (no trailing slash). */
@@ -66,6 +70,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     }
     const ctx = { state, request, res, fault, signal: closing.signal };
     if (host === "oauth") handleOAuth(ctx);
+    else if (isWebToolRequest(request.method, request.path)) handleWebTool(ctx);
     else await handleApi(ctx);
   }
 

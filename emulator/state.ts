@@ -6,6 +6,7 @@ import { resolveOptions, type EmulatorOptions, type ResolvedOptions } from "./op
 import { PrefixCache } from "./prompt-cache.ts";
 import { QuotaMeter, type UsageSnapshot } from "./quota.ts";
 import { TokenStore, type TokenPair } from "./tokens.ts";
+import { WebScripts } from "./web-scripts.ts";
 
 
 export interface ScriptedReply {
@@ -47,6 +48,8 @@ export class EmulatorState {
   readonly deviceLogins = new DeviceLoginStore();
   readonly quota = new QuotaMeter();
   readonly promptCache = new PrefixCache();
+  /** Scripted /search results and /fetch pages (web-scripts.ts). */
+  readonly web = new WebScripts();
   /** Filled in by startEmulator once both listeners are bound. */
   oauthHost = "";
   apiBase = "";
