@@ -22,6 +22,8 @@ export interface ResolvedOptions {
   opencodeDataDir: string;
   /** Our cache dir (model list): $XDG_CACHE_HOME/opencode-kimi-code */
   cacheDir: string;
+  /** Offer Kimi's web search and page fetch as tools (option `webTools`, env KIMI_CODE_WEB_TOOLS). */
+  webTools: boolean;
   /** Problems found while resolving, already logged; shown by diagnostics. */
   warnings: string[];
 }
@@ -87,6 +89,8 @@ export function resolveOptions(pluginOptions: unknown, env: Env = process.env): 
   const oauthHost = (oauthRaw && normalizeBaseUrl(oauthRaw, "OAuth host", warnings)) || REGIONS[region].oauthHost;
   const apiBase = (baseRaw && normalizeBaseUrl(baseRaw, "API base URL", warnings)) || REGIONS[region].apiBase;
 
+  const webTools = resolveSwitch(pick(env, "KIMI_CODE_WEB_TOOLS"), options.webTools, "webTools", warnings);
+
   const home = env.HOME || homedir();
   const kimiShareDir = pick(env, "KIMI_SHARE_DIR") ?? join(home, ".kimi");
   const dataHome = pick(env, "XDG_DATA_HOME") ?? join(home, ".local", "share");
@@ -101,8 +105,26 @@ export function resolveOptions(pluginOptions: unknown, env: Env = process.env): 
     kimiShareDir,
     opencodeDataDir: join(dataHome, "opencode"),
     cacheDir: join(cacheHome, "opencode-kimi-code"),
+    webTools,
     warnings,
   };
+}
+
+const ON = ["1", "true", "on", "yes"];
+const OFF = ["0", "false", "off", "no"];
+
+/** An on/off setting, default on: the env word wins over the option's boolean; anything else warns. */
+function resolveSwitch(envRaw: string | undefined, option: unknown, key: string, warnings: string[]): boolean {
+  if (envRaw !== undefined) {
+    const word = envRaw.toLowerCase();
+    if (ON.includes(word)) return true;
+    if (OFF.includes(word)) return false;
+    warnings.push(`${key} "${envRaw}" is not one of ${[...ON, ...OFF].join(", ")}; keeping it on`);
+  }
+  if (option === undefined || option === null) return true;
+  if (typeof option === "boolean") return option;
+  warnings.push(`plugin option "${key}" must be true or false; keeping it on`);
+  return true;
 }
 
 /**
