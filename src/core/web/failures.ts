@@ -76,7 +76,7 @@ function rateLimited(name: string, serverMessage: string, extra: { retryAfterSec
 }
 
 export function timeoutFailure(service: WebService, timeoutMs: number): string {
-  return `${SERVICE_NAME[service]} failed: Kimi did not answer within ${Math.round(timeoutMs / 1000)} s. Try again, or a narrower ${service === "search" ? "query" : "page"}.`;
+  return `${SERVICE_NAME[service]} failed: Kimi did not answer within ${Number((timeoutMs / 1000).toFixed(1))} s. Try again, or a narrower ${service === "search" ? "query" : "page"}.`;
 }
 
 export function networkFailure(service: WebService, host: string, detail: string): string {
