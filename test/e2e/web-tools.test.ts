@@ -98,6 +98,23 @@ test('kimi_fetch_url under identity "kimi-cli": Accept text/markdown, kimi-cli\'
   expect(answer).toContain(defaultPage("https://docs.example/guide").trim());
 }, 180_000);
 
+test("a refused search reaches the model as one sentence naming the identity, and opencode carries on", async () => {
+  const home = kimiHome(emu);
+  seedLogin(home, emu);
+  emu.state.configure({ webToolsGated: true });
+  emu.state.setReply(toolRoundTrip({ name: "kimi_web_search", arguments: { query: "anything" } }));
+  try {
+    const run = await runChat(home, MODEL, "search for anything", { json: true, timeoutMs: 120_000 });
+    expect(run.exitCode, printed(run)).toBe(0);
+    const answer = finalText(run.stdout);
+    expect(answer).toContain("Kimi web search failed: Kimi refused this client (HTTP 403");
+    expect(answer).toContain("The request went out as opencode's own User-Agent (identity \"opencode\")");
+    expect((toolEvents(run.stdout)[0]?.state as { status?: string } | undefined)?.status).toBe("completed");
+  } finally {
+    emu.state.configure({ webToolsGated: false });
+  }
+}, 180_000);
+
 test("no Kimi Code login at start: the tools are not offered", async () => {
   // A custom provider on the same emulator with an API key, so opencode can chat without our login.
   const home = kimiHome(emu, {
