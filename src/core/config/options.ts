@@ -113,16 +113,22 @@ export function resolveOptions(pluginOptions: unknown, env: Env = process.env): 
 const ON = ["1", "true", "on", "yes"];
 const OFF = ["0", "false", "off", "no"];
 
-/** An on/off setting, default on: the env word wins over the option's boolean; anything else warns. */
+function switchWord(raw: string): boolean | undefined {
+  const word = raw.trim().toLowerCase();
+  return ON.includes(word) ? true : OFF.includes(word) ? false : undefined;
+}
+
+/** An on/off setting, default on: the env word wins over the option (a boolean or the same words). */
 function resolveSwitch(envRaw: string | undefined, option: unknown, key: string, warnings: string[]): boolean {
   if (envRaw !== undefined) {
-    const word = envRaw.toLowerCase();
-    if (ON.includes(word)) return true;
-    if (OFF.includes(word)) return false;
+    const v = switchWord(envRaw);
+    if (v !== undefined) return v;
     warnings.push(`${key} "${envRaw}" is not one of ${[...ON, ...OFF].join(", ")}; keeping it on`);
   }
   if (option === undefined || option === null) return true;
   if (typeof option === "boolean") return option;
+  const v = typeof option === "string" ? switchWord(option) : undefined;
+  if (v !== undefined) return v;
   warnings.push(`plugin option "${key}" must be true or false; keeping it on`);
   return true;
 }
