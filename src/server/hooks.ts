@@ -9,7 +9,8 @@ import { DEFAULT_MODELS } from "../core/models/discovery.ts";
 import { isStale } from "../core/models/model-cache.ts";
 import { applyProviderConfig, buildProviderBlock } from "../core/models/provider-config.ts";
 import { log } from "../core/support/log.ts";
-import { credentialFromStore } from "../core/tokens/credential.ts";
+import { messages } from "../core/support/errors.ts";
+import { credentialFromStore, credentialProblem } from "../core/tokens/credential.ts";
 import { createRuntime, type PluginOverrides, type Runtime } from "./runtime.ts";
 import { webToolHooks } from "./web-tools.ts";
 
@@ -64,6 +65,13 @@ async function loadProvider(rt: Runtime, auth: () => Promise<unknown>): Promise<
     rt.keeper.reset();
     const credential = credentialFromStore(await auth(), rt.options.apiBase);
     if (!credential) return {};
+    const unusable = credentialProblem(credential);
+    if (unusable) {
+      // Recognised at load; every request then answers with the same final error (request.ts), and
+      // nothing else (discovery) sends it.
+      log("error", messages.invalidCredential(credential.type, unusable));
+      return { apiKey: "", fetch: rt.requestFetch };
+    }
     if (credential.type === "api") {
       const problem = apiKeyProblem(credential.key);
       if (problem) log("warn", `the stored Kimi Code API key is ${problem}`);

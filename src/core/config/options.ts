@@ -80,7 +80,7 @@ export function resolveOptions(pluginOptions: unknown, env: Env = process.env): 
   const regionRaw = pick(env, "KIMI_CODE_REGION") ?? optionString(options, "region", warnings);
   let region: Region = "cn";
   if (regionRaw !== undefined) {
-    if (regionRaw in REGIONS) region = regionRaw as Region;
+    if (Object.hasOwn(REGIONS, regionRaw)) region = regionRaw as Region;
     else warnings.push(`region "${regionRaw}" is unknown (use cn or global); using "cn"`);
   }
 

@@ -29,7 +29,14 @@ function quote(serverMessage: string): string {
 
 export const LOGIN_HINT = `Run \`opencode auth login\`, choose "${PROVIDER_NAME}", then "${DEVICE_LOGIN_LABEL}".`;
 
-export type KimiErrorKind = "login-required" | "refresh-unavailable" | "wrong-base" | "bad-key";
+export type KimiErrorKind =
+  | "login-required"
+  | "refresh-unavailable"
+  | "wrong-base"
+  | "bad-key"
+  | "bad-credential"
+  | "bad-header"
+  | "redirect";
 
 /** A failure of the plugin itself (not a server answer), with the HTTP status it is reported as. */
 export class KimiError extends Error {
@@ -45,8 +52,11 @@ export class KimiError extends Error {
     switch (this.kind) {
       case "login-required":
       case "bad-key":
+      case "bad-credential":
         return 401;
       case "wrong-base":
+      case "bad-header":
+      case "redirect":
         return 400;
       case "refresh-unavailable":
         return 503;
@@ -67,6 +77,23 @@ export const messages = {
   wrongBase: (credentialBase: string, requestBase: string) =>
     `This Kimi Code login belongs to ${credentialBase}, but opencode is sending requests to ${requestBase}; the token is never sent elsewhere. ` +
     `Set the plugin's "region" (or KIMI_CODE_REGION / KIMI_CODE_BASE_URL) to match the login, or log in again. ${LOGIN_HINT}`,
+  /** A stored key or token holding a character no bearer token has (the detail names it, never the value). */
+  invalidCredential: (type: "api" | "oauth", problem: string) =>
+    `The stored ${PROVIDER_NAME} ${type === "api" ? "API key" : "login"} contains an invisible or invalid character` +
+    `${triggersOpencodeRetry(problem) ? "" : `, ${problem},`} so it cannot be sent. ` +
+    (type === "api"
+      ? `Paste the key again, without extra characters: run \`opencode auth login\`, choose "${PROVIDER_NAME}", then "Kimi Code API key".`
+      : `Log in again. ${LOGIN_HINT}`),
+  /** An identity header whose value HTTP cannot carry (the detail names the character, never the value). */
+  invalidIdentityHeader: (header: string, problem: string, identityName: string) =>
+    `The ${header} header of the identity profile "${identityName}" contains ${triggersOpencodeRetry(problem) ? "a character" : problem} that HTTP cannot carry, so the request was not sent.` +
+    (/device-id/i.test(header)
+      ? ` It comes from kimi-cli's device_id file ($KIMI_SHARE_DIR/device_id or ~/.kimi/device_id): remove the stray character from it, or delete the file to get a new id.`
+      : ` Switch back to the default identity "opencode" or report it.`),
+  /** A redirect from the API base: never followed, so the token and the prompt stay where they were sent. */
+  redirected: (status: number, target: string) =>
+    `${PROVIDER_NAME} answered with a redirect (HTTP ${status}${target && !triggersOpencodeRetry(target) ? ` to ${target}` : ""}), which is not followed: ` +
+    `the login token and the prompt are only sent to the configured API base. Check the plugin's "baseURL" / KIMI_CODE_BASE_URL and any proxy in between.`,
   // Kimi's error type here is access_terminated_error; the word "terminated" would make opencode
   // retry for a minute, so the message describes it instead of naming it.
   accessTerminated: (serverMessage: string, identityDescription: string, identityName: string) =>
