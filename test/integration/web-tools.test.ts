@@ -251,5 +251,11 @@ describe("output bounds", () => {
     expect(utf8Bytes(page.output)).toBeLessThanOrEqual(OUTPUT_MAX_BYTES);
     expect(page.output.split("\n").length).toBeLessThanOrEqual(OUTPUT_MAX_LINES);
     expect(page.output).toMatch(/\[Truncated: the page is \d+ KiB; only the first 32 KiB \(at most 1000 lines\) are shown\.\]$/);
+
+    // A page larger than the plugin reads (1 MiB) is cut while reading, and says so.
+    emu.state.web.setFetchPage({ body: "a".repeat(1_500_000) });
+    const huge = await fetchUrl(world, { url: "https://a.example/huge" });
+    expect(utf8Bytes(huge.output)).toBeLessThanOrEqual(OUTPUT_MAX_BYTES);
+    expect(huge.output).toEndWith("[Truncated: the page is more than 1024 KiB; only the first 32 KiB (at most 1000 lines) are shown.]");
   });
 });

@@ -7,7 +7,7 @@
 // search JSON {text_query, limit, enable_page_crawling, timeout_seconds: 30} → {search_results:[…]};
 // fetch JSON {url} with `Accept: text/markdown` → the page's main content as the body.
 import { API_KEY_PREFIX } from "../config/constants.ts";
-import { describe, readBody, safeHost } from "../support/http.ts";
+import { assertSendable, describe, HttpError, readBody, readTextCapped, safeHost } from "../support/http.ts";
 import { log } from "../support/log.ts";
 import type { Credential } from "../tokens/credential.ts";
 import type { QuotaWindow } from "../usage/usage.ts";
@@ -18,6 +18,10 @@ import { formatPage, formatSearch, type SearchHit } from "./output.ts";
 
 /** Server-side time budget kimi-cli asks for (search.py `timeout_seconds`). */
 export const SEARCH_SERVER_TIMEOUT_S = 30;
+/** The most of a search answer we read (20 hits with page content fit many times over). */
+export const SEARCH_READ_MAX_BYTES = 8 * 1024 * 1024;
+/** The most of a page we read; the model sees at most OUTPUT_MAX_BYTES of it anyway. */
+export const PAGE_READ_MAX_BYTES = 1024 * 1024;
 /** Our wait for an answer. kimi-cli waits up to 180 s (search.py:72); a tool call should not sit that long. */
 export const WEB_TIMEOUT_MS = 60_000;
 
@@ -70,24 +74,41 @@ export class WebClient {
     };
     const sent = await this.send("search", body, {}, ctx);
     if (!sent.ok) return { ok: false, output: sent.output };
-    const json = await readBody(sent.response);
-    const hits = (json as { search_results?: unknown } | undefined)?.search_results;
-    if (!Array.isArray(hits)) {
-      return { ok: false, output: malformedFailure("search", typeof json === "string" ? "not JSON" : "no search_results list") };
+    const read = await this.read(sent.response, SEARCH_READ_MAX_BYTES, "search", ctx);
+    if (!read.ok) return read;
+    if (read.truncated) return { ok: false, output: malformedFailure("search", `larger than ${SEARCH_READ_MAX_BYTES / 1024 / 1024} MiB`) };
+    let json: unknown;
+    try {
+      json = JSON.parse(read.text);
+    } catch {
+      return { ok: false, output: malformedFailure("search", "not JSON") };
     }
+    const hits = (json as { search_results?: unknown } | null)?.search_results;
+    if (!Array.isArray(hits)) return { ok: false, output: malformedFailure("search", "no search_results list") };
     return { ok: true, output: formatSearch(params.query, hits.filter((h): h is SearchHit => !!h && typeof h === "object")) };
   }
 
   async fetchUrl(url: string, ctx: CallContext = {}): Promise<WebOutcome> {
     const sent = await this.send("fetch", { url }, { accept: "text/markdown" }, ctx);
     if (!sent.ok) return { ok: false, output: sent.output };
-    let text: string;
+    const read = await this.read(sent.response, PAGE_READ_MAX_BYTES, "fetch", ctx);
+    if (!read.ok) return read;
+    const type = sent.response.headers.get("content-type");
+    return { ok: true, output: formatPage(url, read.text, type, read.truncated ? PAGE_READ_MAX_BYTES : undefined) };
+  }
+
+  /** A 200 body, read up to a bound. */
+  private async read(
+    response: Response,
+    maxBytes: number,
+    service: WebService,
+    ctx: CallContext,
+  ): Promise<{ ok: true; text: string; truncated: boolean } | { ok: false; output: string }> {
     try {
-      text = await sent.response.text();
+      return { ok: true, ...(await readTextCapped(response, maxBytes)) };
     } catch (error) {
-      return { ok: false, output: ctx.signal?.aborted ? cancelled("fetch") : networkFailure("fetch", safeHost(sent.response.url), describe(error)) };
+      return { ok: false, output: ctx.signal?.aborted ? cancelled(service) : networkFailure(service, safeHost(response.url), describe(error)) };
     }
-    return { ok: true, output: formatPage(url, text, sent.response.headers.get("content-type")) };
   }
 
   /** One call with the keeper's credential; a 401 on an OAuth login gets one forced refresh and one retry. */
@@ -138,16 +159,19 @@ export class WebClient {
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : timeout;
     const token = credential.type === "oauth" ? credential.access : credential.key;
+    const sendHeaders = { ...headers, authorization: `Bearer ${token}` };
     try {
+      assertSendable(sendHeaders, url);
       const response = await (this.deps.fetch ?? fetch)(url, {
         method: "POST",
-        headers: { ...headers, authorization: `Bearer ${token}` },
+        headers: sendHeaders,
         body: JSON.stringify(body),
         signal,
         redirect: "manual",
       });
       return { ok: true, response };
     } catch (error) {
+      if (error instanceof HttpError && error.kind === "header") return { ok: false, output: credentialFailure(service, `${error.message}.`) };
       if (ctx.signal?.aborted) return { ok: false, output: cancelled(service) };
       if (timeout.aborted) return { ok: false, output: timeoutFailure(service, timeoutMs) };
       return { ok: false, output: networkFailure(service, safeHost(url), describe(error)) };

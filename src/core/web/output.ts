@@ -59,12 +59,16 @@ function field(value: unknown, maxChars = Number.POSITIVE_INFINITY): string {
   return flat.length > maxChars ? `${flat.slice(0, maxChars)}…` : flat;
 }
 
-/** Ends `text` with a marker saying how much was left out, keeping the whole within the bounds. */
-function finish(text: string, what: string): string {
+/**
+ * Ends `text` with a marker saying how much was left out, keeping the whole within the bounds.
+ * `readCap`: the source was cut when read, at that many bytes.
+ */
+function finish(text: string, what: string, readCap?: number): string {
   const bounded = boundText(text, OUTPUT_MAX_BYTES, OUTPUT_MAX_LINES);
-  if (!bounded.truncated) return text;
+  if (!bounded.truncated && readCap === undefined) return text;
   const kib = (n: number) => `${Math.ceil(n / 1024)} KiB`;
-  const marker = `\n\n[Truncated: ${what} is ${kib(utf8Bytes(text))}; only the first ${kib(OUTPUT_MAX_BYTES)} (at most ${OUTPUT_MAX_LINES} lines) are shown.]`;
+  const size = readCap === undefined ? kib(utf8Bytes(text)) : `more than ${kib(readCap)}`;
+  const marker = `\n\n[Truncated: ${what} is ${size}; only the first ${kib(OUTPUT_MAX_BYTES)} (at most ${OUTPUT_MAX_LINES} lines) are shown.]`;
   const room = boundText(text, OUTPUT_MAX_BYTES - utf8Bytes(marker), OUTPUT_MAX_LINES - 2);
   return room.text + marker;
 }
@@ -97,10 +101,10 @@ export function formatSearch(query: string, hits: readonly SearchHit[]): string 
   return finish(`${head}\n\n${blocks.join("\n\n---\n\n")}`, "the result list");
 }
 
-/** A fetched page as text, bounded. */
-export function formatPage(url: string, body: string, contentType: string | null): string {
+/** A fetched page as text, bounded. `readCap`: the body was cut when read, at that many bytes. */
+export function formatPage(url: string, body: string, contentType: string | null, readCap?: number): string {
   const text = body.trim();
   if (!text) return `Kimi's fetch service returned no content for ${url}. The page may be empty or need JavaScript or a login.`;
   const kind = /markdown/i.test(contentType ?? "") ? "markdown" : "text";
-  return finish(`Content of ${url} (${kind}, main content extracted by Kimi's fetch service):\n\n${text}`, "the page");
+  return finish(`Content of ${url} (${kind}, main content extracted by Kimi's fetch service):\n\n${text}`, "the page", readCap);
 }

@@ -84,6 +84,16 @@ describe("failures", () => {
     expect(emu.state.requests.length).toBe(before);
   });
 
+  test("a header value HTTP cannot carry is refused before sending, naming the header, not the value", async () => {
+    const before = emu.state.requests.length;
+    const r = await client(apiKey(), { name: "kimi-cli" }).search({ query: "q", limit: 1, includeContent: false }, { toolCallId: "call\r\nX-Evil: 1" });
+    expect(r.ok).toBe(false);
+    expect(r.output).toStartWith("Kimi web search failed: request to 127.0.0.1");
+    expect(r.output).toContain("X-Msh-Tool-Call-Id");
+    expect(r.output).not.toContain("X-Evil");
+    expect(emu.state.requests.length).toBe(before);
+  });
+
   test("an API key that is not a Kimi Code key is not sent", async () => {
     const before = emu.state.requests.length;
     const r = await client({ type: "api", key: "sk-openai-123", apiBase: emu.apiBase }).search({ query: "q", limit: 1, includeContent: false });
