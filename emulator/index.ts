@@ -24,6 +24,9 @@ export { DEVICE_CODE_GRANT, VERIFICATION_PATH } from "./oauth.ts";
 export { SEARCH_PATH, FETCH_PATH, DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT, defaultSearchResults, defaultPage } from "./web-tools.ts";
 export type { SearchResult, SearchQuery, FetchedPage, SearchScript, FetchScript } from "./web-scripts.ts";
 export { toolRoundTrip, toolResultsOf } from "./tool-script.ts";
+export * from "./kimi-errors.ts";
+export { PLATFORM_USER_AGENTS, DEFAULT_QUOTA_ERROR_ROWS } from "./chat-limits.ts";
+export { FUNDED_BOOSTER_WALLET, DISABLED_BOOSTER_WALLET, type BoosterWalletForm } from "./usages-body.ts";
 
 export interface RunningEmulator {
   /** e.g. http://127.0.0.1:41234 (no trailing slash). */

@@ -8,7 +8,8 @@
 // Checks in order: bearer (401), optional client gate (403), membership (402), body (400), quota (429).
 import { createHash } from "node:crypto";
 import { apiError, isObject, send, sendJson, tryJson, type RouteContext } from "./http.ts";
-import { API_PREFIX, GATE_MESSAGE, MEMBERSHIP_MESSAGE, authenticate, passesGate } from "./coding-api.ts";
+import { accountRefusal, quotaRefusal, refusalFor, type Refusal } from "./chat-limits.ts";
+import { API_PREFIX, MEMBERSHIP_MESSAGE, authenticate, passesGate } from "./coding-api.ts";
 import type { SearchQuery, SearchResult } from "./web-scripts.ts";
 
 export const SEARCH_PATH = `${API_PREFIX}/search`;
@@ -30,24 +31,17 @@ export function handleWebTool(ctx: RouteContext): void {
   const opts = state.options;
   const bearer = authenticate(ctx);
   if (bearer === undefined) return;
-  if (opts.webToolsGated && !passesGate(request.headers, opts.allowedUserAgentPrefixes, opts.allowedPlatforms)) {
-    return sendJson(res, 403, apiError(GATE_MESSAGE, "access_terminated_error"));
-  }
+  const gated = opts.webToolsGated && !passesGate(request.headers, opts.allowedUserAgentPrefixes, opts.allowedPlatforms);
+  const refused = (gated && refusalFor("client-gate")) || accountRefusal(opts);
+  if (refused) return refuse(ctx, refused);
   if (opts.membershipExpired || opts.expiredMembershipKeys.includes(bearer)) {
     return sendJson(res, 402, apiError(MEMBERSHIP_MESSAGE, "membership_expired_error"));
   }
   const body = tryJson(request.rawBody);
   if (!isObject(body)) return sendJson(res, 400, apiError("Invalid request: body must be a JSON object.", "invalid_request_error"));
-  // The same windows as chat: a spent plan refuses its web services too (emulator's assumption).
-  const retryAfter = state.quota.retryAfterSec(opts);
-  if (retryAfter !== null) {
-    return sendJson(
-      res,
-      429,
-      apiError(`You have reached your request limit; it resets in ${retryAfter} seconds.`, "rate_limit_reached_error"),
-      { "retry-after": String(retryAfter) },
-    );
-  }
+  // The same windows as chat: a spent plan refuses its web services too, answered as chat's (emulator's assumption).
+  const quota = quotaRefusal(opts, state.usage());
+  if (quota) return refuse(ctx, quota);
   if (kind === "search") return search(ctx, body);
   return fetchPage(ctx, body);
 }
@@ -71,6 +65,10 @@ function fetchPage(ctx: RouteContext, body: Record<string, unknown>): void {
   const status = page.status ?? 200;
   const text = page.body ?? (status === 200 ? defaultPage(url) : "");
   send(ctx.res, status, text, { "content-type": page.contentType ?? "text/markdown; charset=utf-8" });
+}
+
+function refuse(ctx: RouteContext, r: Refusal): void {
+  sendJson(ctx.res, r.status, r.body, r.headers);
 }
 
 /** Deterministic hits for a query: the same query always gives the same results. */

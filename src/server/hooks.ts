@@ -43,6 +43,7 @@ export async function createHooks(input: PluginInput, rawOptions?: unknown, over
           apiBase: options.apiBase,
           // The login waits for this (so the next opencode start lists every model), but not for long.
           afterLogin: (credential) => rt.discover(credential, LOGIN_DISCOVERY_TIMEOUT_MS),
+          storeLogin: rt.storeLogin,
         }),
         apiKeyMethod(),
       ],

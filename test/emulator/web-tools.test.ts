@@ -133,8 +133,9 @@ describe("checks shared with chat", () => {
     expect((await post(emu, "search", searchBody("x"))).status).toBe(402);
   });
 
-  test("429 with Retry-After once the plan's window is spent; web calls do not spend it", async () => {
+  test("429 as chat's once the plan's window is spent; web calls do not spend it", async () => {
     const { emu } = box;
+    emu.state.configure({ quotaErrors: "retry-after" });
     for (let i = 0; i < 3; i++) expect((await post(emu, "search", searchBody("x"))).status).toBe(200);
     expect(emu.state.usage().fiveHour.used).toBe(0);
     expect((await chat(emu, HELLO)).status).toBe(200);

@@ -36,7 +36,11 @@ export const REFRESH_MIN_THRESHOLD_MS = 300_000;
 export const REFRESH_THRESHOLD_RATIO = 0.5;
 /** kimi-cli oauth.py:525-546: 3 attempts, sleeping 2**attempt s (1 s, 2 s) between them. */
 export const REFRESH_ATTEMPTS = 3;
-export const REFRESH_RETRYABLE_STATUS: ReadonlySet<number> = new Set([429, 500, 502, 503, 504]);
+/**
+ * While a token is fresh the store is not read on the request path; at most this often a background
+ * read notices a logout (`opencode auth logout` in another terminal) and retries a failed save.
+ */
+export const STORE_RECHECK_MS = 30_000;
 
 /** The longest token lifetime believed (Kimi's access tokens live 900 s); a longer expires_in or JWT exp is capped. */
 export const MAX_TOKEN_LIFETIME_S = 30 * 24 * 3600;

@@ -22,6 +22,11 @@ export function triggersOpencodeRetry(text: string): boolean {
   return OPENCODE_RETRY_PATTERNS.some((p) => p.test(text));
 }
 
+/** Our own detail text, in parentheses, left out when it would make opencode retry. */
+function safeDetail(detail: string): string {
+  return detail && !triggersOpencodeRetry(detail) ? ` (${detail})` : "";
+}
+
 /** Server text safe to quote in a final error: empty when it would make opencode retry. */
 function quote(serverMessage: string): string {
   return serverMessage && !triggersOpencodeRetry(serverMessage) ? `: "${serverMessage}"` : "";
@@ -36,7 +41,11 @@ export type KimiErrorKind =
   | "bad-key"
   | "bad-credential"
   | "bad-header"
-  | "redirect";
+  | "redirect"
+  // a permanent refusal of the refresh grant that logging in again may not fix (invalid_client, …)
+  | "refresh-refused"
+  // the plugin itself failed; final, so that opencode shows it at once instead of retrying silently
+  | "plugin-error";
 
 /** A failure of the plugin itself (not a server answer), with the HTTP status it is reported as. */
 export class KimiError extends Error {
@@ -57,6 +66,8 @@ export class KimiError extends Error {
       case "wrong-base":
       case "bad-header":
       case "redirect":
+      case "refresh-refused":
+      case "plugin-error":
         return 400;
       case "refresh-unavailable":
         return 503;
@@ -69,6 +80,33 @@ export const messages = {
     `Kimi Code login is no longer valid${triggersOpencodeRetry(detail) ? "" : ` (${detail})`}. ${LOGIN_HINT}`,
   refreshUnavailable: (detail: string) =>
     `Kimi Code could not refresh your login token (${detail}). Check your network connection; the stored login is kept and the next request tries again.`,
+  loggedOut: () => `You are not logged in to ${PROVIDER_NAME} (no login is stored for it). ${LOGIN_HINT}`,
+  /** The login server does not know the plugin's client: a new login would be refused the same way. */
+  refreshClientRefused: (detail: string) =>
+    `Kimi Code's login server refused to refresh your login because it does not accept this client${safeDetail(detail)}. ` +
+    `Update opencode-kimi-code and opencode; if you set the plugin's "oauthHost" (or KIMI_CODE_OAUTH_HOST / KIMI_OAUTH_HOST), ` +
+    `check that it is Kimi's login server. The stored login is kept.`,
+  /** The login server says the refresh request itself is malformed: a plugin out of step with Kimi. */
+  refreshRequestRefused: (detail: string) =>
+    `Kimi Code's login server rejected the plugin's refresh request as invalid${safeDetail(detail)}. ` +
+    `Update opencode-kimi-code; if that does not help, log in again. ${LOGIN_HINT}`,
+  /** A 200 answer without usable tokens: the refresh token may be spent already, so it is not sent again. */
+  refreshAnswerUnusable: (detail: string) =>
+    `Kimi Code's login server answered the token refresh without usable tokens${safeDetail(detail)}. ${LOGIN_HINT} ` +
+    `If this keeps happening, update opencode-kimi-code.`,
+  /** Any other final refusal (a 4xx that is neither a rejected token nor a known OAuth error). */
+  refreshRefused: (detail: string) =>
+    `Kimi Code's login server refused to refresh your login${safeDetail(detail)}. ${LOGIN_HINT} ` +
+    `If the plugin's "oauthHost" (or KIMI_CODE_OAUTH_HOST / KIMI_OAUTH_HOST) is set, check it.`,
+  /** A login for a non-Kimi API base that is no longer configured: its refresh token is not sent anywhere. */
+  unknownLoginServer: (loginBase: string, configuredBase: string) =>
+    `This Kimi Code login belongs to ${loginBase}, whose login server is not configured (the plugin is set up for ${configuredBase}), ` +
+    `so its refresh token is not sent anywhere. Set "baseURL" and "oauthHost" (or KIMI_CODE_BASE_URL and KIMI_CODE_OAUTH_HOST) back to that ` +
+    `server, or log in again. ${LOGIN_HINT}`,
+  /** Not Kimi's answer: the plugin failed. Final (opencode would retry a 500 silently for a minute). */
+  pluginError: (detail: string) =>
+    `opencode-kimi-code failed unexpectedly${safeDetail(detail)}. Send the message again; if this keeps happening, ` +
+    `opencode's log has the details (search it for opencode-kimi-code); please report them to the plugin's maintainers.`,
   unauthorizedAfterRetry: () =>
     `Kimi Code rejected the access token even after a refresh (HTTP 401). ${LOGIN_HINT}`,
   badKey: () =>
@@ -85,6 +123,8 @@ export const messages = {
       ? `Paste the key again, without extra characters: run \`opencode auth login\`, choose "${PROVIDER_NAME}", then "Kimi Code API key".`
       : `Log in again. ${LOGIN_HINT}`),
   /** An identity header whose value HTTP cannot carry (the detail names the character, never the value). */
+  refreshNotSent: (detail: string) =>
+    `Kimi Code could not refresh your login: ${detail}. Log in again (${LOGIN_HINT.replace(/\.$/, "")}); if you chose the kimi-cli identity, also check its device_id file.`,
   invalidIdentityHeader: (header: string, problem: string, identityName: string) =>
     `The ${header} header of the identity profile "${identityName}" contains ${triggersOpencodeRetry(problem) ? "a character" : problem} that HTTP cannot carry, so the request was not sent.` +
     (/device-id/i.test(header)

@@ -56,12 +56,19 @@ export interface TokenTiming {
   lifetimeMs: number | undefined;
 }
 
-/** Expiry from the JWT's `exp` when present, else the stored `expires`; lifetime from `exp - iat`. */
+/**
+ * Expiry on the local clock: the stored `expires`, which is written as local now + the token's lifetime
+ * when the tokens arrive (kimi-cli does the same: `expires_at = time.time() + expires_in`, oauth.py:114-124,
+ * OAuthToken.from_response), so a local clock hours off Kimi's costs nothing. The JWT's `exp` is on
+ * Kimi's clock: it is the expiry only when no usable `expires` is stored. The lifetime is `exp - iat`,
+ * a difference that clock skew cancels out of.
+ */
 export function tokenTiming(credential: Pick<OAuthCredential, "access" | "expires">): TokenTiming {
   const claims = decodeJwtClaims(credential.access);
   const exp = typeof claims?.exp === "number" && Number.isFinite(claims.exp) ? claims.exp * 1000 : undefined;
   const iat = typeof claims?.iat === "number" && Number.isFinite(claims.iat) ? claims.iat * 1000 : undefined;
-  const expiresAt = exp ?? credential.expires;
+  const stored = Number.isFinite(credential.expires) && credential.expires > 0 ? credential.expires : undefined;
+  const expiresAt = stored ?? exp ?? credential.expires;
   const lifetimeMs = exp !== undefined && iat !== undefined && exp > iat ? exp - iat : undefined;
   return { expiresAt, lifetimeMs };
 }
@@ -106,12 +113,15 @@ export function parseTokenResponse(json: unknown): TokenResponse {
   };
 }
 
-/** A credential from a token response; `expires` is an integer of ms, preferring the JWT's `exp`. */
+/**
+ * A credential from a token response; `expires` is an integer of ms on the local clock: now plus the
+ * lifetime (`expires_in`, capped by the JWT's `exp - iat` when the token carries both), never the JWT's
+ * absolute `exp`, which is on Kimi's clock (see tokenTiming).
+ */
 export function credentialFromTokens(tokens: TokenResponse, apiBase: string, now: number): OAuthCredential {
-  const claims = decodeJwtClaims(tokens.access_token);
-  const fromJwt = typeof claims?.exp === "number" && Number.isFinite(claims.exp) ? claims.exp * 1000 : undefined;
-  const latest = now + MAX_TOKEN_LIFETIME_S * 1000;
-  const expires = Math.floor(Math.min(fromJwt ?? now + tokens.expires_in * 1000, latest));
+  const jwtLifetimeMs = tokenTiming({ access: tokens.access_token, expires: 0 }).lifetimeMs;
+  const lifetimeMs = Math.min(tokens.expires_in * 1000, jwtLifetimeMs ?? Infinity, MAX_TOKEN_LIFETIME_S * 1000);
+  const expires = Math.floor(now + lifetimeMs);
   return { type: "oauth", access: tokens.access_token, refresh: tokens.refresh_token, expires, apiBase };
 }
 

@@ -14,8 +14,9 @@ import type { HeaderSource } from "./identity/profiles.ts";
 
 export interface RequestPathDeps extends ExplainContext {
   keeper: {
-    credential(): Promise<Credential>;
-    forceRefresh(rejectedAccess: string): Promise<Credential>;
+    /** Both reject with the signal's reason as soon as it aborts (the refresh itself goes on). */
+    credential(signal?: AbortSignal | null): Promise<Credential>;
+    forceRefresh(rejectedAccess: string, signal?: AbortSignal | null): Promise<Credential>;
   };
   identity: ExplainContext["identity"] & { headers: HeaderSource };
   /** Where opencode is configured to send this provider's requests. */
@@ -129,10 +130,12 @@ export function createRequestFetch(deps: RequestPathDeps): FetchFn {
   const fetchImpl = deps.fetch ?? fetch;
   return async function kimiFetch(input, init) {
     const url = input instanceof Request ? input.url : String(input);
+    const signal = init?.signal ?? (input instanceof Request ? input.signal : null);
     let credential: Credential;
     try {
-      credential = await deps.keeper.credential();
+      credential = await deps.keeper.credential(signal);
     } catch (error) {
+      if (signal?.aborted) throw signal.reason; // an abort rejects, as fetch does
       if (!isUnder(url, deps.configuredApiBase)) return fetchImpl(input, init);
       return failure(error);
     }
@@ -152,8 +155,9 @@ export function createRequestFetch(deps: RequestPathDeps): FetchFn {
       await first.body?.cancel().catch(() => {});
       let renewed: Credential;
       try {
-        renewed = await deps.keeper.forceRefresh(credential.access);
+        renewed = await deps.keeper.forceRefresh(credential.access, signal);
       } catch (error) {
+        if (signal?.aborted) throw signal.reason;
         return failure(error);
       }
       // Contract 12 on the retry too: the renewed credential may be adopted from the store, for another base.
@@ -234,7 +238,7 @@ function failure(error: unknown): Response {
     log("warn", error.message);
     return errorResponse(error.status, error.message, `kimi_${error.kind.replace(/-/g, "_")}`);
   }
-  const message = `opencode-kimi-code failed unexpectedly: ${redact((error as Error)?.message ?? String(error))}`;
-  log("error", message);
-  return errorResponse(500, message, "kimi_plugin_error");
+  // A final error with a next step: a 500 would make opencode retry it silently for a minute.
+  log("error", "opencode-kimi-code failed unexpectedly", { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  return failure(new KimiError("plugin-error", messages.pluginError(redact(error instanceof Error ? error.message : String(error)))));
 }
