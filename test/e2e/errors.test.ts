@@ -4,6 +4,7 @@
 // revoked credential while another provider keeps working.
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
 import { DEFAULT_OPTIONS, type RunningEmulator } from "../../emulator/index.ts";
+import { WEEKLY_TEXT } from "../helpers/kimi-error-answers.ts";
 import { startFakeOpenAI, type FakeOpenAI } from "./fixtures/fake-openai.ts";
 import { initDatabase, readAuth, runChat, runOpencode, writeAuth, type RunResult } from "./harness.ts";
 import {
@@ -92,9 +93,43 @@ test("quota exhausted far from reset: the error names the window and when it res
   expectFinalError(run, out);
   expect(main.length).toBe(1); // not retried
   expect(main[0]?.status).toBe(429);
-  expect(out).toMatch(/5h limit/i);
+  expect(out).toContain("5-hour usage limit is used up");
   expect(out).toMatch(/resets (at|on) /);
   expect(emu.state.requestsTo("/coding/v1/usages").length).toBeGreaterThanOrEqual(1);
+}, 90_000);
+
+test("weekly quota used up (403 access_terminated_error): the weekly window and its reset, not a client refusal", async () => {
+  // Live Kimi's answer (openclaw/openclaw PR #142656) and its /usages in the production shape, the
+  // week used up in the counted `usage` while the `usages` ratio map says 0 (kimi-code#3951).
+  // Injected with the exact texts (emulator/kimi-errors.ts "quota-weekly" could serve the chat answer too).
+  // Half an hour of slack: "in 2 d 5 h" however long opencode takes to start under load.
+  const reset = new Date(Date.now() + (2 * 24 + 5.5) * 3_600_000).toISOString();
+  emu.state.injectFault({ path: CHAT_PATH, status: 403, body: { error: { message: WEEKLY_TEXT, type: "access_terminated_error" } }, count: Infinity });
+  emu.state.injectFault({
+    path: "/coding/v1/usages",
+    status: 200,
+    count: Infinity,
+    body: {
+      usage: { limit: "100", used: "100", remaining: "0", resetTime: reset },
+      limits: [{ window: { duration: 300, timeUnit: "TIME_UNIT_MINUTE" }, detail: { limit: "100", used: "4", remaining: "96", resetTime: reset } }],
+      parallel: { limit: "30" },
+      usages: { limit_5h: { used_ratio: 0.04, reset_time: reset }, limit_7d: { used_ratio: 0, reset_time: reset } },
+      boosterWallet: { status: "STATUS_DISABLED" },
+    },
+  });
+  try {
+    const { run, main, out } = await failingTurn();
+    expectFinalError(run, out);
+    expect(main.length).toBe(1); // not retried
+    expect(main[0]?.status).toBe(403);
+    expect(out).toContain("weekly (7-day) usage limit is used up");
+    expect(out).toMatch(/It resets on \w{3} \d{1,2} \w{3} at \d\d:\d\d \(in 2 d 5 h\)/);
+    expect(out).toContain("buy extra usage or upgrade your plan");
+    expect(out).not.toContain("refused this client");
+    expect(out).not.toContain("kimi-cli");
+  } finally {
+    emu.state.clearFaults();
+  }
 }, 90_000);
 
 test("quota exhausted while /usages is unavailable: a Retry-After of hours still ends the turn at once", async () => {

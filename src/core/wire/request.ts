@@ -2,13 +2,16 @@
 // Contracts (AGENTS.md): the plugin owns Authorization and sends its token only to the credential's
 // own API base; private x-opencode-kimi-* headers never leave; a successful response is returned
 // untouched (never read, cloned or buffered: streaming stays streaming); a 401 gets exactly one forced
-// refresh and one retry with the same body; 401/402/403/429 answers are reworded to say what happened
-// and what to do. Nothing here throws into opencode: failures become error responses.
+// refresh and one retry with the same body; Kimi's 401/402/403/404/429 answers are reworded to say
+// what happened, what to do and whether opencode retries (explain.ts, from the table in
+// kimi-errors.ts); every other answer is returned untouched. Nothing here throws into opencode:
+// failures become error responses.
 import { API_KEY_PREFIX, PRIVATE_HEADER_PREFIX } from "../config/constants.ts";
 import { errorResponse, KimiError, messages } from "../support/errors.ts";
 import { HeaderValueError, setHeader, tokenProblem } from "../support/header-value.ts";
 import { log, redact } from "../support/log.ts";
 import type { Credential } from "../tokens/credential.ts";
+import { BusyStreak } from "./busy-streak.ts";
 import { explainError, type ExplainContext } from "./explain.ts";
 import type { HeaderSource } from "./identity/profiles.ts";
 
@@ -128,6 +131,12 @@ const isRedirect = (r: Response) => r.type === "opaqueredirect" || (r.status >= 
 
 export function createRequestFetch(deps: RequestPathDeps): FetchFn {
   const fetchImpl = deps.fetch ?? fetch;
+  const ctx: ExplainContext = { ...deps, busy: deps.busy ?? new BusyStreak() };
+  const answer = (response: Response, credential: Credential, retried: boolean): Response | Promise<Response> => {
+    if (!response.ok) return explainError(response, credential, retried, ctx);
+    ctx.busy?.end();
+    return response;
+  };
   return async function kimiFetch(input, init) {
     const url = input instanceof Request ? input.url : String(input);
     const signal = init?.signal ?? (input instanceof Request ? input.signal : null);
@@ -148,9 +157,7 @@ export function createRequestFetch(deps: RequestPathDeps): FetchFn {
     try {
       const send = await sender(url, input, init, deps, fetchImpl);
       const first = await send(credential);
-      if (first.status !== 401 || credential.type !== "oauth") {
-        return first.ok ? first : explainError(first, credential, false, deps);
-      }
+      if (first.status !== 401 || credential.type !== "oauth") return answer(first, credential, false);
 
       await first.body?.cancel().catch(() => {});
       let renewed: Credential;
@@ -165,7 +172,7 @@ export function createRequestFetch(deps: RequestPathDeps): FetchFn {
       if (refusedAgain) return failure(refusedAgain);
       secrets = [...secrets, tokenOf(renewed)];
       const second = await send(renewed);
-      return second.ok ? second : explainError(second, renewed, true, deps);
+      return answer(second, renewed, true);
     } catch (error) {
       // Network errors and aborts reject, as fetch does, so opencode's own retry and abort handling
       // applies; every other failure (the plugin's own) becomes an error response.
