@@ -39,7 +39,7 @@ export async function handleApi(ctx: RouteContext): Promise<void> {
 }
 
 /** The bearer (access token or API key), or undefined after answering 401. */
-function authenticate(ctx: RouteContext): string | undefined {
+export function authenticate(ctx: RouteContext): string | undefined {
   const { state, request, res } = ctx;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? "");
   const bearer = match?.[1];

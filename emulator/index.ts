@@ -10,6 +10,7 @@ import { handleMessages, MESSAGES_PATH } from "./messages.ts";
 import { handleOAuth } from "./oauth.ts";
 import { DEFAULT_OPTIONS, resolveOptions, type EmulatorOptions } from "./options.ts";
 import { EmulatorState } from "./state.ts";
+import { handleWebTool, isWebToolRequest } from "./web-tools.ts";
 
 export * from "./options.ts";
 export { EmulatorState, DEFAULT_REPLY_TEXT, DEFAULT_REASONING_TEXT, HTML_ERROR_PAGE } from "./state.ts";
@@ -23,6 +24,9 @@ export { GATE_MESSAGE, MEMBERSHIP_MESSAGE, API_PREFIX } from "./coding-api.ts";
 export { MESSAGES_PATH, messagesError, missingReasoningIndex } from "./messages.ts";
 export { thinkingSignature } from "./anthropic-sse.ts";
 export { DEVICE_CODE_GRANT, VERIFICATION_PATH } from "./oauth.ts";
+export { SEARCH_PATH, FETCH_PATH, DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT, defaultSearchResults, defaultPage } from "./web-tools.ts";
+export type { SearchResult, SearchQuery, FetchedPage, SearchScript, FetchScript } from "./web-scripts.ts";
+export { toolRoundTrip, toolResultsOf } from "./tool-script.ts";
 export * from "./kimi-errors.ts";
 export { PLATFORM_USER_AGENTS, DEFAULT_QUOTA_ERROR_ROWS } from "./chat-limits.ts";
 export { FUNDED_BOOSTER_WALLET, DISABLED_BOOSTER_WALLET, type BoosterWalletForm } from "./usages-body.ts";
@@ -73,6 +77,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     const ctx = { state, request, res, fault, signal: closing.signal };
     if (host === "oauth") handleOAuth(ctx);
     else if (request.path === MESSAGES_PATH) await handleMessages(ctx);
+    else if (isWebToolRequest(request.method, request.path)) handleWebTool(ctx);
     else await handleApi(ctx);
   }
 

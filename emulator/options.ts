@@ -181,6 +181,11 @@ export interface EmulatorOptions {
   engineOverloaded?: boolean;
   /** Pause between SSE chunks. Default 0. */
   chunkDelayMs?: number;
+  /**
+   * Apply the chat's client gate to /search and /fetch too. Default false: not known for Kimi, and
+   * public clients of /search send no allowlisted User-Agent (see README "Web services").
+   */
+  webToolsGated?: boolean;
 }
 
 export type ResolvedOptions = Required<Omit<EmulatorOptions, "onDeviceLogin">> &
@@ -222,6 +227,7 @@ export const DEFAULT_OPTIONS: ResolvedOptions = {
   accountBlocked: false,
   engineOverloaded: false,
   chunkDelayMs: 0,
+  webToolsGated: false,
 };
 
 /** Defaults overlaid with the given options; `undefined` values keep the default. */

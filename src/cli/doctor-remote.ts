@@ -82,9 +82,10 @@ export async function headerCheck(setup: Setup, credential: Credential, opencode
     api: { Accept: "application/json", "User-Agent": PLUGIN_USER_AGENT },
     usage: { Accept: "application/json", "User-Agent": PLUGIN_USER_AGENT },
     oauth: { "Content-Type": "application/x-www-form-urlencoded" },
+    web: { "User-Agent": PLUGIN_USER_AGENT, "Content-Type": "application/json" },
   };
-  const titles: Record<CallKind, string> = { chat: "chat (POST /chat/completions)", api: "model list (GET /models)", usage: "usage (GET /usages)", oauth: "OAuth (device login, refresh)" };
-  for (const kind of ["chat", "api", "usage", "oauth"] as const) {
+  const titles: Record<CallKind, string> = { chat: "chat (POST /chat/completions)", api: "model list (GET /models)", usage: "usage (GET /usages)", oauth: "OAuth (device login, refresh)", web: "web tools (POST /search, /fetch)" };
+  for (const kind of ["chat", "api", "usage", "oauth", "web"] as const) {
     // A plain list, not Headers: the redacted bearer is not a legal header value.
     const headers = new Map<string, [string, string]>();
     const set = (name: string, value: string) => headers.set(name.toLowerCase(), [name, value]);
