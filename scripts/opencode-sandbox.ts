@@ -7,12 +7,45 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
+import { binaryVersion, checkVersion, installOpencode } from "./opencode-install.ts";
 
 export const REPO_ROOT = resolve(import.meta.dir, "..");
-export const OPENCODE_BIN = join(REPO_ROOT, "node_modules", ".bin", "opencode");
-export const OPENCODE_VERSION = "1.18.33";
+/** The opencode of `npm ci` (the pinned devDependency `opencode-ai`): used unless the env picks another. */
+export const PINNED_OPENCODE_BIN = join(REPO_ROOT, "node_modules", ".bin", "opencode");
+export const PINNED_OPENCODE_VERSION = pinnedOpencodeVersion();
+const selected = selectOpencode(process.env);
+/** The opencode binary every run uses: see `selectOpencode`. */
+export const OPENCODE_BIN = selected.bin;
+/** Its version (the matrix runs the same tests against other versions). */
+export const OPENCODE_VERSION = selected.version;
 /** The plugin entry of this checkout. */
 export const PLUGIN_ENTRY = join(REPO_ROOT, "src", "server", "index.ts");
+
+function pinnedOpencodeVersion(): string {
+  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { devDependencies?: Record<string, string> };
+  const v = pkg.devDependencies?.["opencode-ai"];
+  if (!v) throw new Error("package.json has no devDependency opencode-ai");
+  return v;
+}
+
+/**
+ * Which opencode the sandbox runs. `KIMI_E2E_OPENCODE_BIN=<path>` takes that binary (its version from
+ * `--version`); `KIMI_E2E_OPENCODE_VERSION=<x.y.z>` takes that release from the test cache, installing it
+ * from the npm registry on first use (scripts/opencode-install.ts). Otherwise the pinned devDependency.
+ * A version that cannot be installed throws: a run never silently falls back to another opencode.
+ */
+export function selectOpencode(env: Record<string, string | undefined>): { bin: string; version: string } {
+  const bin = env.KIMI_E2E_OPENCODE_BIN;
+  if (bin) {
+    if (!isAbsolute(bin) || !existsSync(bin)) throw new Error(`KIMI_E2E_OPENCODE_BIN must be an existing absolute path: ${bin}`);
+    return { bin, version: binaryVersion(bin) };
+  }
+  const version = env.KIMI_E2E_OPENCODE_VERSION;
+  if (version && version !== PINNED_OPENCODE_VERSION) {
+    return { bin: installOpencode(checkVersion(version), (l) => process.stderr.write(`${l}\n`)), version };
+  }
+  return { bin: PINNED_OPENCODE_BIN, version: PINNED_OPENCODE_VERSION };
+}
 
 /** A plugin spec: an absolute path (file or package dir), or `[path, options]`. */
 export type PluginEntry = string | [string, Record<string, unknown>];
@@ -184,7 +217,7 @@ export function runOpencode(home: OpencodeHome, args: string[], opts: RunOptions
   const started = Date.now();
   const argv = opts.printLogs ? ["--print-logs", ...args] : args;
   if (!existsSync(OPENCODE_BIN)) {
-    return Promise.reject(new Error(`opencode is not installed at ${OPENCODE_BIN}: run \`npm ci\` first`));
+    return Promise.reject(new Error(`opencode is not installed at ${OPENCODE_BIN}: run \`npm ci\` first (or set KIMI_E2E_OPENCODE_VERSION)`));
   }
   const child = spawn(OPENCODE_BIN, argv, {
     cwd: home.cwd,
