@@ -17,6 +17,8 @@ import { installOpencode, OPENCODE_CACHE, REPO_ROOT } from "./opencode-install.t
 export interface Range {
   oldest: string;
   newest: string;
+  /** package.json `engines.opencode`: the releases the matrix covers, minus known-broken ones. */
+  engines: string;
   matrix: string[];
 }
 

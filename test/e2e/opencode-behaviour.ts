@@ -29,10 +29,10 @@ export function behaviourOf(version: string): OpencodeBehaviour {
   };
 }
 
-/** First tested release sending `x-session-id` (1.14.34 sends only `x-session-affinity`). */
-export const SESSION_ID_HEADER_SINCE = "1.18.33";
-/** First tested release whose title request carries the first variant's options. */
-export const TITLE_FIRST_VARIANT_SINCE = "1.18.33";
+/** First release sending `x-session-id` (1.14.x and 1.15.x send only `x-session-affinity`; the registry has nothing between 1.15.13 and 1.17.0). */
+export const SESSION_ID_HEADER_SINCE = "1.17.0";
+/** First release whose title request carries the first variant's options (1.14.41 sends none; next on the registry: 1.15.0). */
+export const TITLE_FIRST_VARIANT_SINCE = "1.15.0";
 
 /** The behaviour of the opencode the e2e tests run. */
 export const OPENCODE = behaviourOf(OPENCODE_VERSION);
