@@ -19,7 +19,7 @@ const pkg = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as
 describe("the declared opencode range", () => {
   test("package.json engines.opencode is the range the matrix tests", () => {
     expect(pkg.engines.opencode).toBe(range.engines);
-    expect(pkg.engines.opencode.startsWith(`>=${range.oldest} `)).toBe(true);
+    expect(pkg.engines.opencode).toBe(`>=${range.oldest}`);
   });
 
   test("the newest tested version is the pinned devDependency (what npm test runs)", () => {
@@ -28,7 +28,7 @@ describe("the declared opencode range", () => {
     expect(pkg.devDependencies["@opencode-ai/plugin"]).toBe(range.newest);
   });
 
-  test("the matrix starts at the oldest, ends at the newest, ascending, and skips the excluded 1.15 releases", () => {
+  test("the matrix starts at the oldest, ends at the newest, ascending, and leaves out 1.15 (its \`opencode run\` prints no answer)", () => {
     expect(range.matrix[0]).toBe(range.oldest);
     expect(range.matrix.at(-1)).toBe(range.newest);
     for (let i = 1; i < range.matrix.length; i++) expect(compareVersions(range.matrix[i - 1]!, range.matrix[i]!)).toBeLessThan(0);
@@ -38,7 +38,7 @@ describe("the declared opencode range", () => {
   test("README states the range and CI runs the oldest version", () => {
     const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
     expect(readme).toContain(`opencode **${range.oldest}**`);
-    expect(readme).toContain(range.newest);
+    for (const v of range.matrix) expect(readme).toContain(v);
     expect(pkg.scripts["test:opencode-matrix"]).toBe("bun scripts/opencode-matrix.ts");
     expect(pkg.scripts["test:opencode-oldest"]).toBe("bun scripts/opencode-matrix.ts --oldest --core");
     expect(readFileSync(join(REPO_ROOT, ".ci", "run"), "utf8")).toContain("npm run test:opencode-oldest");
