@@ -18,6 +18,7 @@ import {
   seedLogin,
   startKimi,
 } from "./kimi.ts";
+import { OPENCODE } from "./opencode-behaviour.ts";
 
 /** A final error must show well before opencode's retry schedule (~62–77 s, NOTES.md §4) would. */
 const ERROR_BOUND_MS = 45_000;
@@ -55,7 +56,7 @@ async function failingTurn(): Promise<{ run: RunResult; main: ReturnType<Running
 
 function expectFinalError(run: RunResult, out: string): void {
   expect(run.timedOut, `no final error within ${ERROR_BOUND_MS} ms; opencode printed:\n${out}`).toBe(false);
-  expect(run.exitCode, out).toBe(1);
+  expect(run.exitCode, out).toBe(OPENCODE.failedRunExitCode);
   expect(run.stdout.trim()).toBe("");
   expect(out).toContain("Error: ");
 }

@@ -19,6 +19,8 @@ export interface OpencodeBehaviour {
   sessionIdHeader: boolean;
   /** The title request carries the options of the model's first variant (otherwise no variant options). */
   titleUsesFirstVariant: boolean;
+  /** Exit status of `opencode run` when the turn ends in an error it prints (`Error: …`). */
+  failedRunExitCode: number;
 }
 
 export function behaviourOf(version: string): OpencodeBehaviour {
@@ -26,6 +28,7 @@ export function behaviourOf(version: string): OpencodeBehaviour {
   return {
     sessionIdHeader: atLeast(SESSION_ID_HEADER_SINCE),
     titleUsesFirstVariant: atLeast(TITLE_FIRST_VARIANT_SINCE),
+    failedRunExitCode: atLeast(FAILED_RUN_EXIT_1_SINCE) ? 1 : 0,
   };
 }
 
@@ -33,6 +36,9 @@ export function behaviourOf(version: string): OpencodeBehaviour {
 export const SESSION_ID_HEADER_SINCE = "1.17.0";
 /** First release whose title request carries the first variant's options (1.14.41 sends none; next on the registry: 1.15.0). */
 export const TITLE_FIRST_VARIANT_SINCE = "1.15.0";
+
+/** First release whose `opencode run` exits 1 after printing a turn's error (1.14.x and 1.15.x exit 0). */
+export const FAILED_RUN_EXIT_1_SINCE = "1.17.0";
 
 /** The behaviour of the opencode the e2e tests run. */
 export const OPENCODE = behaviourOf(OPENCODE_VERSION);

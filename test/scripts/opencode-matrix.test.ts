@@ -76,11 +76,11 @@ describe("version-specific expectations", () => {
     expect(compareVersions("1.17.0", "1.17.0")).toBe(0);
   });
 
-  test("x-session-id from 1.17.0, the first variant on the title request from 1.15.0", () => {
-    expect(behaviourOf("1.14.41")).toEqual({ sessionIdHeader: false, titleUsesFirstVariant: false });
-    expect(behaviourOf("1.15.0")).toEqual({ sessionIdHeader: false, titleUsesFirstVariant: true });
-    expect(behaviourOf("1.17.0")).toEqual({ sessionIdHeader: true, titleUsesFirstVariant: true });
-    expect(behaviourOf("1.18.33")).toEqual({ sessionIdHeader: true, titleUsesFirstVariant: true });
+  test("x-session-id and exit 1 on a failed turn from 1.17.0, the first variant on the title request from 1.15.0", () => {
+    expect(behaviourOf("1.14.41")).toEqual({ sessionIdHeader: false, titleUsesFirstVariant: false, failedRunExitCode: 0 });
+    expect(behaviourOf("1.15.0")).toEqual({ sessionIdHeader: false, titleUsesFirstVariant: true, failedRunExitCode: 0 });
+    expect(behaviourOf("1.17.0")).toEqual({ sessionIdHeader: true, titleUsesFirstVariant: true, failedRunExitCode: 1 });
+    expect(behaviourOf("1.18.33")).toEqual({ sessionIdHeader: true, titleUsesFirstVariant: true, failedRunExitCode: 1 });
   });
 });
 
