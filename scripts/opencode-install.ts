@@ -5,17 +5,22 @@
 // Scripts are not run: the wrapper's postinstall only copies (or re-downloads) that same binary, and
 // its layout changed between releases, so the binary is taken straight from the platform package.
 //
+// `selectOpencode` picks the binary the e2e sandbox runs (scripts/opencode-sandbox.ts).
+//
 // CLI: `bun scripts/opencode-install.ts <version>...` prints one binary path per version; exit 1 with
 // the reason when a version cannot be installed (never a silent fallback to another version).
 
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { arch, platform } from "node:os";
-import { join, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 
 export const REPO_ROOT = resolve(import.meta.dir, "..");
 /** Where every installed opencode lives, one directory per version. */
 export const OPENCODE_CACHE = join(REPO_ROOT, ".cache", "opencode");
+/** The opencode of `npm ci` (the pinned devDependency `opencode-ai`): used unless the env picks another. */
+export const PINNED_OPENCODE_BIN = join(REPO_ROOT, "node_modules", ".bin", "opencode");
+export const PINNED_OPENCODE_VERSION = pinnedOpencodeVersion();
 
 const VERSION_RE = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
 
@@ -121,6 +126,32 @@ export function installOpencode(version: string, log: (line: string) => void = (
   throw new OpencodeInstallError(
     `opencode ${version} could not be installed from the npm registry (${platformPackages().join(", ")}):\n  ${failures.join("\n  ")}`,
   );
+}
+
+function pinnedOpencodeVersion(): string {
+  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { devDependencies?: Record<string, string> };
+  const v = pkg.devDependencies?.["opencode-ai"];
+  if (!v) throw new Error("package.json has no devDependency opencode-ai");
+  return v;
+}
+
+/**
+ * Which opencode the sandbox runs. `KIMI_E2E_OPENCODE_BIN=<path>` takes that binary (its version from
+ * `--version`); `KIMI_E2E_OPENCODE_VERSION=<x.y.z>` takes that release from the test cache, installing it
+ * from the npm registry on first use. Otherwise the pinned devDependency.
+ * A version that cannot be installed throws: a run never silently falls back to another opencode.
+ */
+export function selectOpencode(env: Record<string, string | undefined>): { bin: string; version: string } {
+  const bin = env.KIMI_E2E_OPENCODE_BIN;
+  if (bin) {
+    if (!isAbsolute(bin) || !existsSync(bin)) throw new Error(`KIMI_E2E_OPENCODE_BIN must be an existing absolute path: ${bin}`);
+    return { bin, version: binaryVersion(bin) };
+  }
+  const version = env.KIMI_E2E_OPENCODE_VERSION;
+  if (version && version !== PINNED_OPENCODE_VERSION) {
+    return { bin: installOpencode(checkVersion(version), (l) => process.stderr.write(`${l}\n`)), version };
+  }
+  return { bin: PINNED_OPENCODE_BIN, version: PINNED_OPENCODE_VERSION };
 }
 
 if (import.meta.main) {

@@ -7,45 +7,20 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
-import { binaryVersion, checkVersion, installOpencode } from "./opencode-install.ts";
+import { selectOpencode } from "./opencode-install.ts";
+import { stripAnsi } from "./opencode-output.ts";
+
+export * from "./opencode-output.ts";
+export { PINNED_OPENCODE_BIN, PINNED_OPENCODE_VERSION, selectOpencode } from "./opencode-install.ts";
 
 export const REPO_ROOT = resolve(import.meta.dir, "..");
-/** The opencode of `npm ci` (the pinned devDependency `opencode-ai`): used unless the env picks another. */
-export const PINNED_OPENCODE_BIN = join(REPO_ROOT, "node_modules", ".bin", "opencode");
-export const PINNED_OPENCODE_VERSION = pinnedOpencodeVersion();
 const selected = selectOpencode(process.env);
-/** The opencode binary every run uses: see `selectOpencode`. */
+/** The opencode binary every run uses: `selectOpencode` (scripts/opencode-install.ts). */
 export const OPENCODE_BIN = selected.bin;
 /** Its version (the matrix runs the same tests against other versions). */
 export const OPENCODE_VERSION = selected.version;
 /** The plugin entry of this checkout. */
 export const PLUGIN_ENTRY = join(REPO_ROOT, "src", "server", "index.ts");
-
-function pinnedOpencodeVersion(): string {
-  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { devDependencies?: Record<string, string> };
-  const v = pkg.devDependencies?.["opencode-ai"];
-  if (!v) throw new Error("package.json has no devDependency opencode-ai");
-  return v;
-}
-
-/**
- * Which opencode the sandbox runs. `KIMI_E2E_OPENCODE_BIN=<path>` takes that binary (its version from
- * `--version`); `KIMI_E2E_OPENCODE_VERSION=<x.y.z>` takes that release from the test cache, installing it
- * from the npm registry on first use (scripts/opencode-install.ts). Otherwise the pinned devDependency.
- * A version that cannot be installed throws: a run never silently falls back to another opencode.
- */
-export function selectOpencode(env: Record<string, string | undefined>): { bin: string; version: string } {
-  const bin = env.KIMI_E2E_OPENCODE_BIN;
-  if (bin) {
-    if (!isAbsolute(bin) || !existsSync(bin)) throw new Error(`KIMI_E2E_OPENCODE_BIN must be an existing absolute path: ${bin}`);
-    return { bin, version: binaryVersion(bin) };
-  }
-  const version = env.KIMI_E2E_OPENCODE_VERSION;
-  if (version && version !== PINNED_OPENCODE_VERSION) {
-    return { bin: installOpencode(checkVersion(version), (l) => process.stderr.write(`${l}\n`)), version };
-  }
-  return { bin: PINNED_OPENCODE_BIN, version: PINNED_OPENCODE_VERSION };
-}
 
 /** A plugin spec: an absolute path (file or package dir), or `[path, options]`. */
 export type PluginEntry = string | [string, Record<string, unknown>];
@@ -217,7 +192,7 @@ export function runOpencode(home: OpencodeHome, args: string[], opts: RunOptions
   const started = Date.now();
   const argv = opts.printLogs ? ["--print-logs", ...args] : args;
   if (!existsSync(OPENCODE_BIN)) {
-    return Promise.reject(new Error(`opencode is not installed at ${OPENCODE_BIN}: run \`npm ci\` first (or set KIMI_E2E_OPENCODE_VERSION)`));
+    return Promise.reject(new Error(`opencode is not installed at ${OPENCODE_BIN}: run \`npm ci\` first`));
   }
   const child = spawn(OPENCODE_BIN, argv, {
     cwd: home.cwd,
@@ -300,57 +275,6 @@ export function runChat(
   if (opts.json) args.push("--format", "json");
   args.push(...(opts.extraArgs ?? []), ...prompt.split(/\s+/).filter(Boolean));
   return runOpencode(home, args, opts);
-}
-
-export type AuthFile = Record<string, Record<string, unknown>>;
-
-/** Parsed auth.json, or undefined if it does not exist. */
-export function readAuth(home: OpencodeHome): AuthFile | undefined {
-  if (!existsSync(home.authPath)) return undefined;
-  return JSON.parse(readFileSync(home.authPath, "utf8")) as AuthFile;
-}
-
-/** Writes auth.json (mode 0600) as opencode would. Use integer `expires`. */
-export function writeAuth(home: OpencodeHome, auth: AuthFile): void {
-  writeFileSync(home.authPath, JSON.stringify(auth, null, 2), { mode: 0o600 });
-}
-
-/**
- * The whole opencode log (one file, appended by every run), or "" if none yet.
- * Incomplete: lines from about the last second before exit are usually missing.
- */
-export function readLog(home: OpencodeHome): string {
-  return existsSync(home.logPath) ? readFileSync(home.logPath, "utf8") : "";
-}
-
-/** Log lines at ERROR/WARN level from the log file, or from a `printLogs` run's stderr. */
-export function logProblems(homeOrStderr: OpencodeHome | string): string[] {
-  const text = typeof homeOrStderr === "string" ? homeOrStderr : readLog(homeOrStderr);
-  return text.split("\n").filter((l) => /level=(ERROR|WARN)/.test(l));
-}
-
-export type OpencodeEvent = { type: string; [k: string]: unknown };
-
-/** NDJSON events of `run --format json` (non-JSON lines are skipped). */
-export function parseEvents(stdout: string): OpencodeEvent[] {
-  const events: OpencodeEvent[] = [];
-  for (const line of stdout.split("\n")) {
-    const t = line.trim();
-    if (!t.startsWith("{")) continue;
-    try {
-      const e = JSON.parse(t) as { type?: unknown };
-      if (typeof e.type === "string") events.push(e as OpencodeEvent);
-    } catch {
-      // not an event
-    }
-  }
-  return events;
-}
-
-// eslint-disable-next-line no-control-regex
-const ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]/g;
-export function stripAnsi(s: string): string {
-  return s.replace(ANSI, "");
 }
 
 /** Removes the temp root. Safe to call twice. */

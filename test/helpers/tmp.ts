@@ -1,18 +1,32 @@
-// Temporary directories for hermetic tests; removed after each test file.
-import { afterAll } from "bun:test";
+// Temporary directories for hermetic tests. Every one is removed after the run: by the global afterAll
+// of test/helpers/temp-cleanup.ts (preloaded, so it covers every test file), and on process exit as a
+// last resort (a failing or crashing run too).
+import { rmSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const made: string[] = [];
-afterAll(async () => {
-  await Promise.all(made.map((d) => rm(d, { recursive: true, force: true })));
+const made = new Set<string>();
+process.on("exit", () => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
 });
 
 export async function tempDir(prefix = "okc-"): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
-  made.push(dir);
+  made.add(dir);
   return dir;
+}
+
+/** Registers a directory made elsewhere (mkdtemp in a test, a child's home) for the same cleanup. */
+export function removeLater(dir: string): string {
+  made.add(dir);
+  return dir;
+}
+
+export async function removeTempDirs(): Promise<void> {
+  const dirs = [...made];
+  made.clear();
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 }
 
 /** A JWT-shaped token (unsigned) with the given claims, like Kimi's access tokens. */

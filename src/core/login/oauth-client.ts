@@ -10,7 +10,7 @@ import {
   TOKEN_PATH,
 } from "../config/constants.ts";
 import { fetchWithTimeout, HttpError, oauthError, readBody } from "../support/http.ts";
-import type { HeaderSource } from "../wire/identity/identity.ts";
+import type { HeaderSource } from "../wire/identity/profiles.ts";
 import { parseTokenResponse, type TokenResponse } from "../tokens/credential.ts";
 
 export interface DeviceAuthorization {

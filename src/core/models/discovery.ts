@@ -3,7 +3,7 @@
 // to DEFAULT_MODELS. Also home of the small JSON GET helper shared with usage.ts.
 import { DEFAULT_MODEL, DEFAULT_OUTPUT_LIMIT } from "../config/constants.ts";
 import { describeJson, getJson, HttpError, isRecord, type JsonGetArgs } from "../support/http.ts";
-import { normaliseEffort, normaliseEfforts, type Effort } from "./variants.ts";
+import { normaliseEffort, normaliseEfforts, type Effort } from "./effort.ts";
 
 export type ThinkingType = "only" | "no" | "both";
 

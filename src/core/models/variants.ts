@@ -8,10 +8,7 @@
 // options that produce it (toProviderOptions).
 import type { DiscoveredModel } from "./discovery.ts";
 import type { IdentityName } from "../config/options.ts";
-
-/** Reasoning efforts in canonical (ascending cost) order. */
-export const EFFORTS = ["low", "medium", "high", "max"] as const;
-export type Effort = (typeof EFFORTS)[number];
+import { EFFORTS, type Effort } from "./effort.ts";
 
 /**
  * Every variant name, in the order variants are declared. opencode's title request uses the FIRST
@@ -23,9 +20,6 @@ export type VariantName = (typeof VARIANT_ORDER)[number];
 
 /** Efforts assumed when /models says a model reasons but lists no think_efforts: what kimi-cli ≤1.48 sent. */
 export const FALLBACK_EFFORTS: readonly Effort[] = Object.freeze(["low", "medium", "high"]);
-
-/** Server effort names that map onto a canonical one. */
-const EFFORT_ALIASES: Readonly<Record<string, Effort>> = { xhigh: "max" };
 
 type WireFields = Readonly<Record<string, unknown>>;
 
@@ -102,24 +96,6 @@ export function toProviderOptions(wireFields: Readonly<Record<string, unknown>>)
 /** A fresh (mutable) copy of the wire fields of one variant. */
 export function wireFieldsFor(identity: IdentityName, variant: VariantName): Record<string, unknown> {
   return structuredClone(WIRE_TABLE[identity][variant]) as Record<string, unknown>;
-}
-
-/** Maps a server or user effort name onto a canonical effort ("xhigh" → "max"); undefined when unknown. */
-export function normaliseEffort(value: unknown): Effort | undefined {
-  if (typeof value !== "string") return undefined;
-  const v = value.trim().toLowerCase();
-  if ((EFFORTS as readonly string[]).includes(v)) return v as Effort;
-  return EFFORT_ALIASES[v];
-}
-
-/** Normalises a list of efforts: unknown ones dropped, duplicates merged, canonical order. */
-export function normaliseEfforts(values: readonly unknown[]): Effort[] {
-  const found = new Set<Effort>();
-  for (const v of values) {
-    const e = normaliseEffort(v);
-    if (e) found.add(e);
-  }
-  return EFFORTS.filter((e) => found.has(e));
 }
 
 /**

@@ -1,10 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import type { DiscoveredModel } from "../../../src/core/models/discovery.ts";
+import { EFFORTS, normaliseEffort, normaliseEfforts } from "../../../src/core/models/effort.ts";
 import {
-  EFFORTS,
   FALLBACK_EFFORTS,
-  normaliseEffort,
-  normaliseEfforts,
   PROVIDER_OPTION_KEYS,
   providerOptionKey,
   toProviderOptions,

@@ -1,7 +1,8 @@
 // The request path over real loopback HTTP: a small server records what actually arrives.
 import { afterAll, describe, expect, test } from "bun:test";
 import { createIdentity } from "../../../src/core/wire/identity/identity.ts";
-import { createRequestFetch, retryAfterMs, type RequestPathDeps } from "../../../src/core/wire/request.ts";
+import { retryAfterMs } from "../../../src/core/wire/explain.ts";
+import { createRequestFetch, type RequestPathDeps } from "../../../src/core/wire/request.ts";
 import { triggersOpencodeRetry } from "../../../src/core/support/errors.ts";
 import type { Credential } from "../../../src/core/tokens/credential.ts";
 import type { QuotaWindow } from "../../../src/core/usage/usage.ts";

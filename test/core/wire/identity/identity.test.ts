@@ -4,20 +4,17 @@ import * as os from "node:os";
 import { join } from "node:path";
 import { PLUGIN_USER_AGENT } from "../../../../src/core/config/constants.ts";
 import { clearDeviceIdCache } from "../../../../src/core/wire/identity/kimi-cli/device-id.ts";
+import { applyIdentityHeaders, createIdentity } from "../../../../src/core/wire/identity/identity.ts";
+import { CALL_KINDS, PROFILES } from "../../../../src/core/wire/identity/profiles.ts";
+import { readHostFacts, parseMacProductVersion } from "../../../../src/core/wire/identity/kimi-cli/host-facts.ts";
+import { kimiCliMshHeaders } from "../../../../src/core/wire/identity/kimi-cli/msh-headers.ts";
 import {
-  applyIdentityHeaders,
   asciiHeaderValue,
-  CALL_KINDS,
-  createIdentity,
   deviceModel,
   type HostFacts,
-  kimiCliMshHeaders,
-  parseMacProductVersion,
-  PROFILES,
   pythonPlatform,
   pythonWindowsMachine,
-  readHostFacts,
-} from "../../../../src/core/wire/identity/identity.ts";
+} from "../../../../src/core/wire/identity/kimi-cli/python-platform.ts";
 import { setLogSink } from "../../../../src/core/support/log.ts";
 import { IDENTITY_NAMES } from "../../../../src/core/config/options.ts";
 
@@ -220,7 +217,7 @@ describe("kimiCliMshHeaders (pure)", () => {
 
   test("the device id is sanitised too, and another client can be named", () => {
     const facts = CASES[0]!.facts;
-    const h = kimiCliMshHeaders(facts, " abc\n", { platform: "kimi_code_cli", version: "0.38.0" });
+    const h = kimiCliMshHeaders(facts, " abc\n", { platform: "kimi_code_cli", version: "0.38.0", scheme: "kimi-cli" });
     expect(h["X-Msh-Platform"]).toBe("kimi_code_cli");
     expect(h["X-Msh-Version"]).toBe("0.38.0");
     expect(h["X-Msh-Device-Id"]).toBe("abc");

@@ -1,0 +1,31 @@
+// `npm run faults`: the fault matrix, written to bench/FAULTS.md (or --out FILE).
+import { writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { setLogSink } from "../../src/core/support/log.ts";
+import { runCells } from "./cells.ts";
+
+setLogSink(() => {}); // the cells' outcomes are the report; the plugin's own log lines are noise here
+
+const { values } = parseArgs({ options: { out: { type: "string" } } });
+const out = values.out ?? resolve(import.meta.dir, "../FAULTS.md");
+const results = await runCells();
+const esc = (s: string) => s.replace(/\|/g, "\\|");
+const lines = [
+  "# Fault matrix",
+  "",
+  `Run ${new Date().toISOString()} against the emulator. Re-run: \`npm run faults\`. Each cell: one failure injected, one chat`,
+  "turn through the plugin's fetch; what opencode would show, whether opencode retries it silently, and whether the",
+  "stored login survived (its refresh token still works).",
+  "",
+  "| area | cell | what the user sees | opencode | login kept | observed |",
+  "|---|---|---|---|---|---|",
+  ...results.map(({ cell, outcome }) =>
+    "error" in outcome
+      ? `| ${cell.group} | ${cell.name} | **harness error**: ${esc(outcome.error)} | – | – | – |`
+      : `| ${cell.group} | ${cell.name} | ${esc(outcome.shown)} | ${outcome.opencode} | ${outcome.loginKept ? "yes" : "**no**"} | ${esc(outcome.note)} |`,
+  ),
+  "",
+];
+writeFileSync(out, lines.join("\n"));
+console.error(`faults: written to ${out}`);

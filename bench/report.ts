@@ -1,0 +1,76 @@
+// Renders the benchmark figures as the Markdown of bench/RESULTS.md. Pure.
+import type { OpencodeBenchResult } from "./opencode-runs.ts";
+import type { StormResult } from "./refresh-storm.ts";
+import type { RequestBenchResult } from "./request-overhead.ts";
+import type { StartupResult } from "./startup.ts";
+import { mb, ms, us, type PairedSummary } from "./stats.ts";
+
+export interface ReportInput {
+  quick: boolean;
+  date: string;
+  machine: string;
+  runtimes: string;
+  loadAverage: number;
+  request: RequestBenchResult;
+  storms: StormResult[];
+  startup: StartupResult;
+  opencode: OpencodeBenchResult;
+}
+
+const ratio = (p: PairedSummary) => `${p.ratio.median.toFixed(3)} (${p.ratio.p10.toFixed(3)}–${p.ratio.p90.toFixed(3)})`;
+const spread = (p: PairedSummary, f: (v: number) => string) => `${f(p.added.p10)} … ${f(p.added.p90)}`;
+
+function pairedRow(label: string, p: PairedSummary, f: (v: number) => string): string {
+  return `| ${label} | ${p.pairs} | ${f(p.base.median)} | ${f(p.subject.median)} | **${f(p.added.median)}** | ${spread(p, f)} | ${ratio(p)} |`;
+}
+
+const PAIRED_HEAD = [
+  "| case | pairs | bare (median) | plugin (median) | added (median of pairs) | added p10 … p90 | ratio (median, p10–p90) |",
+  "|---|---|---|---|---|---|---|",
+];
+
+export function renderReport(r: ReportInput): string {
+  const lines = [
+    "# Benchmarks",
+    "",
+    `${r.quick ? "**Quick run (small N; the figures mean nothing)** · " : ""}Run ${r.date} · ${r.machine} · ${r.runtimes} · load average at the end ${r.loadAverage.toFixed(2)}.`,
+    "Re-run: `npm run bench` (writes this file). Pairs alternate which side goes first; medians of per-pair figures.",
+    "",
+    "## Per request: what the plugin's fetch adds to bare fetch (same process, same loopback server)",
+    "",
+    ...PAIRED_HEAD,
+    ...r.request.bodies.map((b) => pairedRow(`request body ${b.label}, with opencode's headers`, b.result, us)),
+    pairedRow("time to the first SSE chunk", r.request.firstChunk, us),
+    "",
+    "## Memory of one plugin instance after many requests (after a full GC)",
+    "",
+    "| requests | heap used | RSS |",
+    "|---|---|---|",
+    ...r.request.memory.map((m) => `| ${m.requests.toLocaleString("en")} | ${mb(m.heapUsed)} | ${mb(m.rss)} |`),
+    "",
+    "## Requests arriving on an expired token (emulator, single-use refresh tokens)",
+    "",
+    "| case | requests | succeeded | failed | refresh grants | total |",
+    "|---|---|---|---|---|---|",
+    ...r.storms.map((s) => `| ${s.label} | ${s.requests} | ${s.ok} | ${s.failed} | **${s.refreshes}** | ${ms(s.totalMs)} |`),
+    "",
+    "## Start-up: import + server() + config hook, warm model cache, a fresh process per run",
+    "",
+    ...PAIRED_HEAD.map((l) => l.replace("bare (median)", "empty plugin (median)")),
+    pairedRow("start-up", r.startup.result, ms),
+    "",
+    `Network calls during start: **${r.startup.networkCalls}** (all runs). Provider registered: ${r.startup.providersRegistered.join(", ") || "none"}.`,
+    `Loaded at start (static imports from the entry): ${r.startup.modulesAtStart} modules of ours and ${r.startup.builtinsAtStart.map((b) => `\`${b}\``).join(", ")}.`,
+    "",
+    "## Inside the real opencode",
+    "",
+    ...PAIRED_HEAD.map((l) => l.replace("bare (median)", "baseline (median)")),
+    pairedRow("`opencode models`: without vs with the plugin", r.opencode.models, ms),
+    pairedRow("`opencode run` turn, first text event: built-in `kimi-code-plan-cn` vs this plugin", r.opencode.firstText, ms),
+    pairedRow("`opencode run` turn, total: built-in vs this plugin", r.opencode.total, ms),
+    "",
+    `Failed runs: ${r.opencode.failedRuns}. Both sides use an API key against the same emulator; the built-in provider is pointed at it with \`provider.kimi-code-plan-cn.options.baseURL\`.`,
+    "",
+  ];
+  return lines.join("\n");
+}

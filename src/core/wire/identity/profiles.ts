@@ -1,0 +1,104 @@
+// Client identity as DATA: which User-Agent and which X-Msh-* headers each kind of call carries. This
+// table is the one place that decides it; adding an official client or following a change of Kimi's
+// allowlist means editing PROFILES, not adding a code path.
+//
+// Policy (Kimi's rules: tampering with the client identifier can suspend a membership):
+// - "opencode" (default, honest): chat keeps opencode's own User-Agent and gets no X-Msh-*; the plugin's
+//   own calls (OAuth, /models, /usages) say `opencode-kimi-code/<version>`, no X-Msh-*.
+// - "kimi-cli" (explicit opt-in): byte-for-byte what kimi-cli 1.49.0 sends (kimi-cli-wire.md §1–§2.3).
+import { PLUGIN_USER_AGENT } from "../../config/constants.ts";
+import type { IdentityName } from "../../config/options.ts";
+
+/** chat: POST /chat/completions. oauth: device authorization, token polling, refresh. api: /models, /usages. */
+export type CallKind = "chat" | "oauth" | "api";
+export const CALL_KINDS: readonly CallKind[] = ["chat", "oauth", "api"];
+/** The headers an identity puts on a call of a kind (`Identity.headers`), as callers depend on it. */
+export type HeaderSource = (kind: CallKind) => Promise<Record<string, string>>;
+
+/** kimi-cli release we reproduce (pyproject.toml:3 at the 1.49.0 release commit). */
+export const KIMI_CLI_VERSION = "1.49.0";
+/** kimi-cli's chat User-Agent: `KimiCLI/<version>` (constant.py `get_user_agent`). */
+export const KIMI_CLI_USER_AGENT = `KimiCLI/${KIMI_CLI_VERSION}`;
+/**
+ * aiohttp's default User-Agent, `Python/<major>.<minor> aiohttp/<version>` (aiohttp/http.py
+ * SERVER_SOFTWARE), which kimi-cli's OAuth, /models and /usages calls carry because they set none.
+ * kimi-cli pins aiohttp==3.13.3 and its release builds use Python 3.14 (.python-version); a pip install
+ * on another Python would say e.g. `Python/3.12`.
+ */
+export const KIMI_CLI_AIOHTTP_USER_AGENT = "Python/3.14 aiohttp/3.13.3";
+
+/** What the X-Msh set claims to be (`X-Msh-Platform`, `X-Msh-Version`). */
+/**
+ * How an X-Msh set is computed. Each scheme is a module under this folder, loaded only when a profile
+ * that uses it sends X-Msh headers (identity.ts MSH_SCHEMES).
+ */
+export type MshScheme = "kimi-cli";
+
+/** What the X-Msh set claims to be (`X-Msh-Platform`, `X-Msh-Version`) and how it is computed. */
+export interface MshClient {
+  platform: string;
+  version: string;
+  scheme: MshScheme;
+}
+
+/** How one kind of call goes out. */
+export interface CallRule {
+  /** The User-Agent to set, or KEEP_CALLER_USER_AGENT to leave the caller's (opencode's) untouched. */
+  userAgent: string | typeof KEEP_CALLER_USER_AGENT;
+  /** Whether the six X-Msh-* headers of the profile's `client` are added. */
+  msh: boolean;
+}
+
+export const KEEP_CALLER_USER_AGENT = null;
+
+export interface Profile {
+  /** Completes "requests went out as …", e.g. in error messages and diagnostics. */
+  description: string;
+  /** Identity claimed by the X-Msh set; required when any call kind has `msh: true`. */
+  client?: MshClient;
+  calls: Readonly<Record<CallKind, Readonly<CallRule>>>;
+}
+
+export const KIMI_CLI_CLIENT: MshClient = { platform: "kimi_cli", version: KIMI_CLI_VERSION, scheme: "kimi-cli" };
+
+/**
+ * THE identity table. One row per identity; one rule per kind of call.
+ * (For reference, kimi-code, the successor, would be client { platform: "kimi_code_cli",
+ * version: "<ver>" } with User-Agent `kimi-code-cli/<ver>`, kimi-cli-wire.md §11; it is not offered.)
+ */
+export const PROFILES: Readonly<Record<IdentityName, Readonly<Profile>>> = {
+  opencode: {
+    description: "opencode's own User-Agent",
+    calls: {
+      chat: { userAgent: KEEP_CALLER_USER_AGENT, msh: false },
+      oauth: { userAgent: PLUGIN_USER_AGENT, msh: false },
+      api: { userAgent: PLUGIN_USER_AGENT, msh: false },
+    },
+  },
+  "kimi-cli": {
+    description: `kimi-cli ${KIMI_CLI_VERSION}`,
+    client: KIMI_CLI_CLIENT,
+    calls: {
+      chat: { userAgent: KIMI_CLI_USER_AGENT, msh: true },
+      oauth: { userAgent: KIMI_CLI_AIOHTTP_USER_AGENT, msh: true },
+      api: { userAgent: KIMI_CLI_AIOHTTP_USER_AGENT, msh: false },
+    },
+  },
+};
+
+
+/**
+ * Headers of one call kind for a profile, User-Agent first (as kimi-cli's dicts), then the X-Msh set.
+ * `msh` is needed only when the rule adds it.
+ */
+export function profileHeaders(profile: Profile, kind: CallKind, msh?: Record<string, string>): Record<string, string> {
+  const rule = profile.calls[kind];
+  const headers: Record<string, string> = {};
+  if (rule.userAgent !== KEEP_CALLER_USER_AGENT) headers["User-Agent"] = rule.userAgent;
+  if (rule.msh) {
+    if (!msh) throw new Error(`identity: the X-Msh headers are required for ${kind} calls`);
+    Object.assign(headers, msh);
+  }
+  return headers;
+}
+

@@ -1,0 +1,124 @@
+// The plugin's long-lived parts for one opencode process, assembled from the core: resolved options,
+// the identity, the token keeper (persisting through opencode's auth store), model discovery with its
+// cache, and the request path's fetch. hooks.ts turns them into opencode hooks.
+import { join } from "node:path";
+import type { PluginInput } from "@opencode-ai/plugin";
+import { PLUGIN_NAME, PROVIDER_ID } from "../core/config/constants.ts";
+import { oauthHostFor, resolveOptions, type ResolvedOptions } from "../core/config/options.ts";
+import { OAuthClient } from "../core/login/oauth-client.ts";
+import { fetchModels } from "../core/models/discovery.ts";
+import { readModelCache, writeModelCache } from "../core/models/model-cache.ts";
+import { forwardLogsTo, log } from "../core/support/log.ts";
+import { credentialFromStore, credentialToStore, type Credential, type OAuthCredential } from "../core/tokens/credential.ts";
+import { TokenKeeper } from "../core/tokens/keeper.ts";
+import { fetchUsage } from "../core/usage/usage.ts";
+import { createIdentity, type Identity } from "../core/wire/identity/identity.ts";
+import { createRequestFetch } from "../core/wire/request.ts";
+
+/** Seams for tests; opencode never passes these. */
+export interface PluginOverrides {
+  env?: Record<string, string | undefined>;
+  fetch?: typeof fetch;
+}
+
+const QUOTA_LOOKUP_TIMEOUT_MS = 5_000;
+
+export interface Runtime {
+  options: ResolvedOptions;
+  identity: Identity;
+  keeper: TokenKeeper;
+  requestFetch: ReturnType<typeof createRequestFetch>;
+  oauthFor(apiBase: string): OAuthClient;
+  /** The cached model list of an API base, read from disk once per start (config hook and loader share it). */
+  cachedModels(apiBase: string): ReturnType<typeof readModelCache>;
+  /** GET /models with this credential and cache the answer. */
+  discover(credential: Credential, timeoutMs?: number): Promise<void>;
+  discoverInBackground(credential: Credential): void;
+  /** The loader hands over opencode's reader of this provider's stored auth entry. */
+  setAuthSource(read: () => Promise<unknown>): void;
+}
+
+/** Sends the plugin's log lines to opencode's logger when opencode offers one. */
+function forwardLogsToOpencode(input: PluginInput): void {
+  const app = (input.client as { app?: { log?: (args: unknown) => unknown } } | undefined)?.app;
+  if (typeof app?.log !== "function") return;
+  const send = app.log.bind(app);
+  forwardLogsTo((level, message, extra) => send({ body: { service: PLUGIN_NAME, level, message, ...(extra ? { extra } : {}) } }));
+}
+
+export function createRuntime(input: PluginInput, rawOptions: unknown, overrides: PluginOverrides): Runtime {
+  forwardLogsToOpencode(input);
+  const options = resolveOptions(rawOptions, overrides.env ?? process.env);
+  const fetchImpl = overrides.fetch ?? fetch;
+  const identity = createIdentity(options.identity, { kimiShareDir: options.kimiShareDir });
+  const oauthFor = (apiBase: string) =>
+    new OAuthClient({ oauthHost: oauthHostFor(apiBase, options), headers: identity.headers, fetch: fetchImpl });
+  const tokenOf = (c: Credential) => (c.type === "oauth" ? c.access : c.key);
+
+  const cacheReads = new Map<string, ReturnType<typeof readModelCache>>();
+  const cachedModels = (apiBase: string) => {
+    let read = cacheReads.get(apiBase);
+    if (!read) cacheReads.set(apiBase, (read = readModelCache(options.cacheDir, apiBase)));
+    return read;
+  };
+
+  async function discover(credential: Credential, timeoutMs?: number): Promise<void> {
+    const models = await fetchModels({
+      apiBase: credential.apiBase,
+      token: tokenOf(credential),
+      headers: await identity.headers("api"),
+      fetch: fetchImpl,
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    });
+    await writeModelCache(options.cacheDir, credential.apiBase, models);
+    cacheReads.delete(credential.apiBase);
+    log("debug", `discovered ${models.length} Kimi Code models`, { models: models.map((m) => m.id) });
+  }
+  const discoverInBackground = (credential: Credential) => {
+    discover(credential).catch((error: unknown) => log("warn", "model discovery failed", { error: (error as Error).message }));
+  };
+
+  let readAuth: (() => Promise<unknown>) | undefined;
+  const keeper = new TokenKeeper({
+    load: async () => (readAuth ? credentialFromStore(await readAuth(), options.apiBase) : undefined),
+    persist: async (credential: OAuthCredential) => {
+      const result = (await input.client.auth.set({
+        path: { id: PROVIDER_ID },
+        body: credentialToStore(credential) as never,
+      })) as { error?: unknown } | undefined;
+      if (result && result.error) throw new Error(`auth.set failed: ${JSON.stringify(result.error)}`);
+    },
+    refreshGrant: (refreshToken, apiBase) => oauthFor(apiBase).refresh(refreshToken),
+    lockPath: join(options.opencodeDataDir, `auth.json.${PROVIDER_ID}.lock`),
+    onRefreshed: discoverInBackground,
+  });
+
+  const requestFetch = createRequestFetch({
+    keeper,
+    identity,
+    configuredApiBase: options.apiBase,
+    fetch: fetchImpl,
+    quota: async (credential) =>
+      fetchUsage({
+        apiBase: credential.apiBase,
+        token: tokenOf(credential),
+        headers: await identity.headers("api"),
+        fetch: fetchImpl,
+        timeoutMs: QUOTA_LOOKUP_TIMEOUT_MS,
+      }),
+  });
+
+  return {
+    options,
+    identity,
+    keeper,
+    requestFetch,
+    oauthFor,
+    cachedModels,
+    discover,
+    discoverInBackground,
+    setAuthSource: (read) => {
+      readAuth = read;
+    },
+  };
+}

@@ -1,0 +1,24 @@
+// The benchmarks run (small N) and report what they must: this checks the harness and the counts that
+// are contracts (one refresh per rotation, no network at start), never a timing.
+import { expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { tempDir } from "./helpers/tmp.ts";
+
+test("npm run bench --quick writes every table; storms refresh once; start makes no network call", async () => {
+  const out = join(await tempDir("okc-bench-out-"), "RESULTS.md");
+  const r = spawnSync(process.execPath, [resolve(import.meta.dir, "../bench/run.ts"), "--quick", "--out", out], {
+    encoding: "utf8",
+    timeout: 600_000,
+  });
+  expect(r.status).toBe(0);
+  const md = readFileSync(out, "utf8");
+  for (const heading of ["## Per request", "## Memory", "## Requests arriving on an expired token", "## Start-up", "## Inside the real opencode"]) {
+    expect(md).toContain(heading);
+  }
+  expect(md).toContain("| 1 process × 100 | 100 | 100 | 0 | **1** |");
+  expect(md).toContain("| 2 processes × 50 | 100 | 100 | 0 | **1** |");
+  expect(md).toContain("Network calls during start: **0**");
+  expect(md).toContain("Failed runs: 0.");
+}, 600_000);
