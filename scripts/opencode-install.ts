@@ -92,6 +92,25 @@ export function binaryVersion(binary: string): string {
 }
 
 /**
+ * Moves a finished install into place. Another process may have finished the same version meanwhile
+ * (and may be running it): then its copy wins and ours is dropped. A `dir` without the marker is a
+ * broken leftover and is replaced.
+ */
+function publish(version: string, staging: string, dir: string, binary: string): string {
+  const done = cachedOpencode(version);
+  if (done) return done;
+  rmSync(dir, { recursive: true, force: true });
+  try {
+    renameSync(staging, dir);
+  } catch (e) {
+    const other = cachedOpencode(version);
+    if (other) return other;
+    throw e;
+  }
+  return join(dir, binary);
+}
+
+/**
  * The binary of opencode `version`, installing it into the cache first if needed. Throws an
  * OpencodeInstallError naming what was tried when the registry does not serve it.
  */
@@ -116,9 +135,7 @@ export function installOpencode(version: string, log: (line: string) => void = (
       const got = binaryVersion(join(staging, binary));
       if (got !== version) throw new OpencodeInstallError(`${pkg}@${version} reports version ${got}`);
       writeFileSync(join(staging, "installed.json"), JSON.stringify({ version, package: pkg, binary }, null, 2) + "\n");
-      rmSync(dir, { recursive: true, force: true });
-      renameSync(staging, dir);
-      return join(dir, binary);
+      return publish(version, staging, dir, binary);
     }
   } finally {
     rmSync(staging, { recursive: true, force: true });
