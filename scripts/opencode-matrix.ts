@@ -5,12 +5,14 @@
 //   bun scripts/opencode-matrix.ts                 every version of the matrix, whole e2e suite
 //   bun scripts/opencode-matrix.ts --oldest --core the oldest version, the core journey only (CI)
 //   bun scripts/opencode-matrix.ts --versions=1.15.13,1.18.3
+//   bun scripts/opencode-matrix.ts --table          the table of the latest saved whole-suite run per version
 //
-// Results: stdout, and .cache/opencode-matrix/results.{md,json}; one log per version next to them.
+// Results: stdout, and .cache/opencode-matrix/results.{md,json}; per version a log and the row
+// (<version>.{full,core}.row.json, so a version can be re-run alone and `--table` still shows all).
 // Exit 1 when any check fails or a version cannot be installed (never skipped).
 
 import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync, createWriteStream } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { installOpencode, OPENCODE_CACHE, REPO_ROOT } from "./opencode-install.ts";
 
@@ -93,6 +95,8 @@ export interface VersionRow {
   error?: string;
   cells: Record<string, Cell | undefined>;
   seconds: number;
+  /** ISO time the row was finished; the table shows its date. */
+  finishedAt?: string;
 }
 
 function cellText(c: Cell | undefined): string {
@@ -102,11 +106,12 @@ function cellText(c: Cell | undefined): string {
 }
 
 export function markdownTable(rows: VersionRow[]): string {
-  const head = ["opencode", ...CHECKS.map((c) => c.label), "time"];
+  const head = ["opencode", ...CHECKS.map((c) => c.label), "time", "run on"];
   const lines = [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`];
   for (const r of rows) {
     const cells = r.error ? CHECKS.map(() => "–") : CHECKS.map((c) => cellText(r.cells[c.label]));
-    lines.push(`| ${r.version}${r.error ? ` (${r.error})` : ""} | ${cells.join(" | ")} | ${Math.round(r.seconds)} s |`);
+    const day = r.finishedAt?.slice(0, 10) ?? "–";
+    lines.push(`| ${r.version}${r.error ? ` (${r.error})` : ""} | ${cells.join(" | ")} | ${Math.round(r.seconds)} s | ${day} |`);
   }
   return lines.join("\n");
 }
@@ -157,23 +162,38 @@ async function runVersion(version: string, files: string[], say: (l: string) => 
   return row;
 }
 
-function parseArgs(argv: string[], range: Range): { versions: string[]; files: string[] } {
+function rowFile(version: string, files: string[]): string {
+  return join(OUT_DIR, `${version}.${files.length === CORE_FILES.length ? "core" : "full"}.row.json`);
+}
+
+/** The latest saved row of each version (of a whole-suite run), in range order: `--table`. */
+export function savedRows(versions: string[]): VersionRow[] {
+  return versions.map((version) => {
+    const file = rowFile(version, [...new Set(CHECKS.map((c) => c.file))]);
+    return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as VersionRow) : { version, error: "not run", cells: {}, seconds: 0 };
+  });
+}
+
+function parseArgs(argv: string[], range: Range): { versions: string[]; files: string[]; tableOnly: boolean } {
   let versions = range.matrix;
   let files = [...new Set(CHECKS.map((c) => c.file))];
+  let tableOnly = false;
   for (const a of argv) {
+    if (a === "--table") tableOnly = true;
+    else
     if (a === "--oldest") versions = [range.oldest];
     else if (a === "--newest") versions = [range.newest];
     else if (a === "--ends") versions = [range.oldest, range.newest];
     else if (a === "--core") files = CORE_FILES;
     else if (a.startsWith("--versions=")) versions = a.slice("--versions=".length).split(",").filter(Boolean);
-    else throw new Error(`unknown argument ${a} (use --oldest, --newest, --ends, --core, --versions=a,b)`);
+    else throw new Error(`unknown argument ${a} (use --oldest, --newest, --ends, --core, --versions=a,b, --table)`);
   }
-  return { versions, files };
+  return { versions, files, tableOnly };
 }
 
 if (import.meta.main) {
   const range = readRange();
-  let args: { versions: string[]; files: string[] };
+  let args: ReturnType<typeof parseArgs>;
   try {
     args = parseArgs(process.argv.slice(2), range);
   } catch (e) {
@@ -181,12 +201,18 @@ if (import.meta.main) {
     process.exit(2);
   }
   mkdirSync(OUT_DIR, { recursive: true });
+  if (args.tableOnly) {
+    const rows = savedRows(args.versions);
+    console.log(markdownTable(rows));
+    process.exit(rows.every(rowPassed) ? 0 : 1);
+  }
   const say = (l: string) => console.error(`[matrix] ${l}`);
   say(`versions: ${args.versions.join(", ")}; cache: ${OPENCODE_CACHE}`);
   const rows: VersionRow[] = [];
   for (const v of args.versions) {
-    const row = await runVersion(v, args.files, say);
+    const row = { ...(await runVersion(v, args.files, say)), finishedAt: new Date().toISOString() };
     rows.push(row);
+    writeFileSync(rowFile(v, args.files), JSON.stringify(row, null, 2) + "\n");
     say(`opencode ${v}: ${rowPassed(row) ? "pass" : "FAIL"} (${Math.round(row.seconds)} s)`);
   }
   const date = new Date().toISOString().slice(0, 10);

@@ -128,13 +128,13 @@ describe("the matrix report", () => {
   test("the table has one column per check and says FAIL with counts", () => {
     const cells = cellsFor(parseJunit(xml), ["test/e2e/journey.test.ts"]);
     const md = markdownTable([
-      { version: "1.14.34", cells, seconds: 35.2 },
+      { version: "1.14.34", cells, seconds: 35.2, finishedAt: "2026-12-02T15:00:00.000Z" },
       { version: "9.9.9", error: "install failed", cells: {}, seconds: 3 },
     ]);
     const lines = md.split("\n");
-    expect(lines[0]).toBe(`| opencode | ${CHECKS.map((c) => c.label).join(" | ")} | time |`);
+    expect(lines[0]).toBe(`| opencode | ${CHECKS.map((c) => c.label).join(" | ")} | time | run on |`);
     expect(lines[2]).toContain("| 1.14.34 | pass (1) | FAIL (0/1) | pass (1) | – |");
-    expect(lines[2]).toContain("| 35 s |");
+    expect(lines[2]).toContain("| 35 s | 2026-12-02 |");
     expect(lines[3]).toContain("9.9.9 (install failed)");
   });
 });
