@@ -20,8 +20,13 @@ import {
 } from "./kimi.ts";
 import { OPENCODE } from "./opencode-behaviour.ts";
 
-/** A final error must show well before opencode's retry schedule (~62–77 s, NOTES.md §4) would. */
-const ERROR_BOUND_MS = 45_000;
+/**
+ * Stops a run that waits out a Retry-After (the "/usages unavailable" case would wait hours). It is no
+ * timing assertion: that an error is final (not retried on opencode's ~62–77 s schedule, NOTES.md §4)
+ * is checked by counting the requests each test made. Generous, because on a loaded machine opencode
+ * alone can take 30–45 s to start and answer (measured while running the version matrix).
+ */
+const ERROR_BOUND_MS = 120_000;
 
 let emu: RunningEmulator;
 let fake: FakeOpenAI;
@@ -73,7 +78,7 @@ test("client gate: a 403 for opencode's identity shows the plugin's explanation 
   expect(out).toContain("API key");
   expect(out).toContain("kimi-cli");
   expect(out).not.toMatch(/Error: (forbidden|Forbidden)\s*$/m);
-}, 90_000);
+}, 180_000);
 
 test("quota exhausted far from reset: the error names the window and when it resets, at once", async () => {
   emu.state.configure({ fiveHourRequestLimit: 1 });
@@ -95,7 +100,7 @@ test("quota exhausted far from reset: the error names the window and when it res
   expect(out).toMatch(/5h limit/i);
   expect(out).toMatch(/resets (at|on) /);
   expect(emu.state.requestsTo("/coding/v1/usages").length).toBeGreaterThanOrEqual(1);
-}, 90_000);
+}, 180_000);
 
 test("quota exhausted while /usages is unavailable: a Retry-After of hours still ends the turn at once", async () => {
   // Kimi's 429 says when the window resets (Retry-After, seconds); /usages cannot be read. opencode
@@ -121,7 +126,7 @@ test("quota exhausted while /usages is unavailable: a Retry-After of hours still
   } finally {
     emu.state.clearFaults();
   }
-}, 90_000);
+}, 180_000);
 
 test("membership expired: a 402 shows the plan message at once", async () => {
   emu.state.configure({ membershipExpired: true });
@@ -131,7 +136,7 @@ test("membership expired: a 402 shows the plan message at once", async () => {
   expect(main[0]?.status).toBe(402);
   expect(out).toContain("membership has expired");
   expect(out).toContain("https://www.kimi.com/code");
-}, 90_000);
+}, 180_000);
 
 const FAKE_PROVIDER = {
   fake: {
@@ -200,4 +205,4 @@ test("fails safe: a revoked login says to log in again, quickly, and another pro
   expect(grants.every((r) => r.status === 401)).toBe(true);
   // Nothing was served to the revoked login.
   expect(emu.state.requestsTo(CHAT_PATH).slice(chatsBefore).filter((r) => r.status === 200)).toEqual([]);
-}, 120_000);
+}, 240_000);
