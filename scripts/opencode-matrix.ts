@@ -5,10 +5,11 @@
 //   bun scripts/opencode-matrix.ts                 every version of the matrix, whole e2e suite
 //   bun scripts/opencode-matrix.ts --oldest --core the oldest version, the core journey only (CI)
 //   bun scripts/opencode-matrix.ts --versions=1.15.13,1.18.3
-//   bun scripts/opencode-matrix.ts --table          the table of the latest saved whole-suite run per version
+//   bun scripts/opencode-matrix.ts --table [--core] the table of the latest saved run per version
 //
-// Results: stdout, and .cache/opencode-matrix/results.{md,json}; per version a log and the row
-// (<version>.{full,core}.row.json, so a version can be re-run alone and `--table` still shows all).
+// Results: stdout, and .cache/opencode-matrix/results.{md,json}; per version and mode (full, core) a
+// log, the JUnit report and the row (<version>.<mode>.row.json: a version can be re-run alone and
+// `--table` still shows them all).
 // Exit 1 when any check fails or a version cannot be installed (never skipped).
 
 import { spawn } from "node:child_process";
@@ -145,8 +146,9 @@ async function runVersion(version: string, files: string[], say: (l: string) => 
     say(e instanceof Error ? e.message : String(e));
     return { version, error: "install failed", cells: {}, seconds: seconds() };
   }
-  const logPath = join(OUT_DIR, `${version}.log`);
-  const junitPath = join(OUT_DIR, `${version}.junit.xml`);
+  const base = rowFile(version, files).replace(/\.row\.json$/, "");
+  const logPath = `${base}.log`;
+  const junitPath = `${base}.junit.xml`;
   rmSync(junitPath, { force: true });
   say(`opencode ${version}: bun test ${files.join(" ")} (log: ${logPath})`);
   const code = await runSuite(version, files, logPath, junitPath);
@@ -166,10 +168,10 @@ function rowFile(version: string, files: string[]): string {
   return join(OUT_DIR, `${version}.${files.length === CORE_FILES.length ? "core" : "full"}.row.json`);
 }
 
-/** The latest saved row of each version (of a whole-suite run), in range order: `--table`. */
-export function savedRows(versions: string[]): VersionRow[] {
+/** The latest saved row of each version for these test files (whole suite or `--core`): `--table`. */
+export function savedRows(versions: string[], files: string[]): VersionRow[] {
   return versions.map((version) => {
-    const file = rowFile(version, [...new Set(CHECKS.map((c) => c.file))]);
+    const file = rowFile(version, files);
     return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as VersionRow) : { version, error: "not run", cells: {}, seconds: 0 };
   });
 }
@@ -202,7 +204,7 @@ if (import.meta.main) {
   }
   mkdirSync(OUT_DIR, { recursive: true });
   if (args.tableOnly) {
-    const rows = savedRows(args.versions);
+    const rows = savedRows(args.versions, args.files);
     console.log(markdownTable(rows));
     process.exit(rows.every(rowPassed) ? 0 : 1);
   }
