@@ -1,20 +1,24 @@
 // The coding API host (/coding/v1): /models, /usages, /chat/completions with bearer check, client
-// gate, membership, quota and model checks. Error bodies are OpenAI-style {error:{message,type}}.
+// gate, account, membership, model, quota and concurrency checks (chat-limits.ts). Error bodies are
+// OpenAI-style {error:{message,type}}, worded as Kimi words them (kimi-errors.ts).
 import { randomBytes } from "node:crypto";
 import type { ServerResponse } from "node:http";
+import { kimiError } from "./kimi-errors.ts";
 import { apiError, isObject, sendJson, sleep, tryJson, type RouteContext } from "./http.ts";
 import type { ChatDecision } from "./records.ts";
 import type { ModelSpec } from "./options.ts";
 import { estimateTokens } from "./prompt-cache.ts";
+import { accountRefusal, passesGate, quotaRefusal, refusalFor, type Refusal } from "./chat-limits.ts";
 import { usageBody, usagesBody } from "./quota.ts";
+import { productionUsagesBody } from "./usages-body.ts";
 import { completionObject, sseEvent, streamChunks, type ReplyPlan } from "./sse.ts";
 import { DEFAULT_REASONING_TEXT, DEFAULT_REPLY_TEXT, type ChatRequestView } from "./state.ts";
 
 export const API_PREFIX = "/coding/v1";
 
 /** landscape.md §5 / §8: the exact body Kimi answers to a client outside the allowlist. */
-export const GATE_MESSAGE =
-  "Kimi For Coding is currently only available for Coding Agents such as Kimi CLI, Claude Code, Roo Code, Kilo Code, etc.";
+export const GATE_MESSAGE = kimiError("client-gate").message;
+export { passesGate };
 
 /** Shape chosen by the emulator: kimi-cli shows 402 as "Membership expired" (kimi-cli-wire.md §8). */
 export const MEMBERSHIP_MESSAGE = "Your membership has expired. Please renew your Kimi Code plan to continue.";
@@ -48,13 +52,6 @@ function authenticate(ctx: RouteContext): string | undefined {
   return undefined;
 }
 
-/** True when the client may use /chat/completions (landscape.md §5: UA prefix + X-Msh-Platform). */
-export function passesGate(headers: Record<string, string>, prefixes: readonly string[], platforms: readonly string[]): boolean {
-  const ua = headers["user-agent"] ?? "";
-  const platform = headers["x-msh-platform"];
-  return prefixes.some((p) => ua.startsWith(p)) && (platform === undefined || platforms.includes(platform));
-}
-
 function models(ctx: RouteContext): void {
   if (authenticate(ctx) === undefined) return;
   sendJson(ctx.res, 200, { object: "list", data: ctx.state.options.models.map((m) => ({ ...m, object: "model" })) });
@@ -62,9 +59,20 @@ function models(ctx: RouteContext): void {
 
 function usages(ctx: RouteContext): void {
   if (authenticate(ctx) === undefined) return;
-  const { state } = ctx;
-  const snapshot = state.usage();
-  sendJson(ctx.res, 200, state.options.usageShape === "usages" ? usagesBody(snapshot) : usageBody(snapshot, state.options.parallelLimit));
+  const { options: o } = ctx.state;
+  const snapshot = ctx.state.usage();
+  const body =
+    o.usageShape === "usages"
+      ? usagesBody(snapshot)
+      : o.usageShape === "usage"
+        ? usageBody(snapshot, o.parallelLimit)
+        : productionUsagesBody(snapshot, {
+            parallelLimit: o.parallelLimit,
+            monthly: o.usagesMonthly,
+            boosterWallet: o.boosterWallet,
+            contradictory: o.usageShape === "contradictory",
+          });
+  sendJson(ctx.res, 200, body);
 }
 
 /** Thinking on/off for a request, per the model's supports_thinking_type and the request fields. */
@@ -86,34 +94,9 @@ export function decideThinking(
 async function chat(ctx: RouteContext): Promise<void> {
   const { state, request, res } = ctx;
   const opts = state.options;
-  const bearer = authenticate(ctx);
-  if (bearer === undefined) return;
-  if (!passesGate(request.headers, opts.allowedUserAgentPrefixes, opts.allowedPlatforms)) {
-    return sendJson(res, 403, apiError(GATE_MESSAGE, "access_terminated_error"));
-  }
-  if (opts.membershipExpired || opts.expiredMembershipKeys.includes(bearer)) {
-    return sendJson(res, 402, apiError(MEMBERSHIP_MESSAGE, "membership_expired_error"));
-  }
-
-  const body = tryJson(request.rawBody);
-  if (!isObject(body)) return sendJson(res, 400, apiError("Invalid request: body must be a JSON object.", "invalid_request_error"));
-  if (typeof body.model !== "string") return sendJson(res, 400, apiError("Invalid request: model is required.", "invalid_request_error"));
-  if (!Array.isArray(body.messages)) {
-    return sendJson(res, 400, apiError("Invalid request: messages must be an array.", "invalid_request_error"));
-  }
-  const model = opts.models.find((m) => m.id === body.model);
-  if (!model) {
-    return sendJson(res, 404, apiError(`Not found the model ${body.model} or Permission denied`, "resource_not_found_error"));
-  }
-  const retryAfter = state.quota.retryAfterSec(opts);
-  if (retryAfter !== null) {
-    return sendJson(
-      res,
-      429,
-      apiError(`You have reached your request limit; it resets in ${retryAfter} seconds.`, "rate_limit_reached_error"),
-      { "retry-after": String(retryAfter) },
-    );
-  }
+  const admitted = admit(ctx);
+  if (!admitted) return;
+  const { body, model } = admitted;
 
   const thinking = decideThinking(body, model);
   const tools = Array.isArray(body.tools) ? body.tools : [];
@@ -134,6 +117,7 @@ async function chat(ctx: RouteContext): Promise<void> {
     model: model.id,
     stream,
     ...thinking,
+    ...kimiCodeFields(body),
     toolsOffered: tools.length,
     text: plan.text,
     reasoning: plan.reasoning,
@@ -164,6 +148,61 @@ async function chat(ctx: RouteContext): Promise<void> {
   if (dropAfter !== undefined && dropAfter >= chunks.length) return dropConnection(ctx);
   await write(res, sseEvent("[DONE]"));
   res.end();
+}
+
+/**
+ * The checks before a chat is served, in Kimi's order (README "Coding API"); answers and returns
+ * undefined on the first refusal. An admitted chat holds a concurrency slot until its answer ends.
+ */
+function admit(ctx: RouteContext): { body: Record<string, unknown> & { messages: unknown[] }; model: ModelSpec } | undefined {
+  const { state, request, res } = ctx;
+  const opts = state.options;
+  const bearer = authenticate(ctx);
+  if (bearer === undefined) return undefined;
+  const early =
+    (!passesGate(request.headers, opts.allowedUserAgentPrefixes, opts.allowedPlatforms) && refusalFor("client-gate")) ||
+    accountRefusal(opts);
+  if (early) return void refuse(ctx, early);
+  if (opts.membershipExpired || opts.expiredMembershipKeys.includes(bearer)) {
+    return void sendJson(res, 402, apiError(MEMBERSHIP_MESSAGE, "membership_expired_error"));
+  }
+  const body = tryJson(request.rawBody);
+  if (!isObject(body)) return void sendJson(res, 400, apiError("Invalid request: body must be a JSON object.", "invalid_request_error"));
+  if (typeof body.model !== "string") return void sendJson(res, 400, apiError("Invalid request: model is required.", "invalid_request_error"));
+  if (!Array.isArray(body.messages)) {
+    return void sendJson(res, 400, apiError("Invalid request: messages must be an array.", "invalid_request_error"));
+  }
+  const model = opts.models.find((m) => m.id === body.model);
+  if (!model) {
+    return void sendJson(res, 404, apiError(`Not found the model ${body.model} or Permission denied`, "resource_not_found_error"));
+  }
+  const quota = quotaRefusal(opts, state.usage());
+  if (quota) return void refuse(ctx, quota);
+  if (!state.parallelChats.tryEnter(opts.parallelLimit)) return void refuse(ctx, refusalFor("too-many-requests"));
+  let left = false;
+  const leave = () => {
+    if (!left) state.parallelChats.leave();
+    left = true;
+  };
+  res.once("finish", leave);
+  res.once("close", leave);
+  return { body: body as Record<string, unknown> & { messages: unknown[] }, model };
+}
+
+function refuse(ctx: RouteContext, r: Refusal): void {
+  sendJson(ctx.res, r.status, r.body, r.headers);
+}
+
+/** The body fields kimi-code 2.1.0 sends beyond OpenAI's (kimi-code-official.md "Wire"), as recorded. */
+function kimiCodeFields(body: Record<string, unknown>): Pick<ChatDecision, "thinkingKeep" | "maxCompletionTokens" | "promptCacheKey" | "includeUsage"> {
+  const thinking = isObject(body.thinking) ? body.thinking : {};
+  const streamOptions = isObject(body.stream_options) ? body.stream_options : {};
+  return {
+    thinkingKeep: typeof thinking.keep === "string" ? thinking.keep : undefined,
+    maxCompletionTokens: typeof body.max_completion_tokens === "number" ? body.max_completion_tokens : undefined,
+    promptCacheKey: typeof body.prompt_cache_key === "string" ? body.prompt_cache_key : undefined,
+    includeUsage: streamOptions.include_usage === true,
+  };
 }
 
 /**

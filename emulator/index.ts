@@ -20,6 +20,9 @@ export type { UsageSnapshot, WindowUsage } from "./quota.ts";
 export { decodeJwt } from "./jwt.ts";
 export { GATE_MESSAGE, MEMBERSHIP_MESSAGE, API_PREFIX } from "./coding-api.ts";
 export { DEVICE_CODE_GRANT, VERIFICATION_PATH } from "./oauth.ts";
+export * from "./kimi-errors.ts";
+export { PLATFORM_USER_AGENTS, DEFAULT_QUOTA_ERROR_ROWS } from "./chat-limits.ts";
+export { FUNDED_BOOSTER_WALLET, DISABLED_BOOSTER_WALLET, type BoosterWalletForm } from "./usages-body.ts";
 
 export interface RunningEmulator {
   /** e.g. http://127.0.0.1:41234 (no trailing slash). */

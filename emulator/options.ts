@@ -1,5 +1,9 @@
 // Emulator options, their defaults, and the default model list.
-// Kimi parity facts come from /work/shared/reference/kimi-cli-wire.md and landscape.md §5, §6.
+// Kimi parity facts come from /work/shared/reference/kimi-cli-wire.md, landscape.md §5, §6 and
+// kimi-code-official.md.
+import type { KimiErrorId } from "./kimi-errors.ts";
+import type { WindowName } from "./quota.ts";
+import type { BoosterWalletForm } from "./usages-body.ts";
 
 /** kimi-cli oauth.py:50-59 (kimi-cli-wire.md §4): the public client id, no secret. */
 export const KIMI_CLIENT_ID = "17e5f671-d194-4dfb-9706-5516cb48c098";
@@ -16,6 +20,11 @@ export interface ModelSpec {
   supports_thinking_type: "only" | "both" | "no";
   think_efforts: { support: boolean; valid_efforts: string[]; default_effort?: string };
   supports_tool_use: boolean;
+  /**
+   * kimi-code 2.1.0 routes a model with "anthropic" over `{base}/messages` and "response" over the
+   * Responses API; absent = chat completions (kimi-code-official.md "/models", dist/main.mjs 61523-61526).
+   */
+  protocol?: "anthropic" | "response";
 }
 
 const EFFORTS = { support: true, valid_efforts: ["low", "high", "max"], default_effort: "high" };
@@ -74,6 +83,7 @@ export const DEFAULT_MODELS: readonly ModelSpec[] = [
  */
 export const DEFAULT_ALLOWED_USER_AGENT_PREFIXES: readonly string[] = [
   "KimiCLI/",
+  "kimi-code-cli/",
   "claude-code/",
   "claude-cli/",
   "Kilo-Code/",
@@ -81,8 +91,12 @@ export const DEFAULT_ALLOWED_USER_AGENT_PREFIXES: readonly string[] = [
   "opencode/",
 ];
 
-/** `X-Msh-Platform`, when sent, must be one of these (kimi-code#636, landscape.md §5). */
-export const DEFAULT_ALLOWED_PLATFORMS: readonly string[] = ["kimi_cli"];
+/**
+ * `X-Msh-Platform`, when sent, must be one of these and match the User-Agent's client (chat-limits.ts).
+ * kimi-code#636 (landscape.md §5) saw `kimi_code_cli` refused on 2026-06-10; today kimi-code 2.1.0,
+ * Kimi's official client, sends it and is served (kimi-code-official.md).
+ */
+export const DEFAULT_ALLOWED_PLATFORMS: readonly string[] = ["kimi_cli", "kimi_code_cli"];
 
 export interface EmulatorOptions {
   /** Port of the OAuth host listener; 0 = OS picks. */
@@ -109,6 +123,12 @@ export interface EmulatorOptions {
   refreshTokenLifetimeSec?: number;
   /** A refresh token works once; reusing it answers 401 invalid_grant. Default true. */
   singleUseRefreshTokens?: boolean;
+  /**
+   * How far the emulated server's clock is from this machine's, in seconds (negative: behind). Shifts
+   * the JWT's `iat`/`exp` as a real server's clock would; `expires_in` and validity are unaffected.
+   * Default 0. Clocks of client machines drift by hours in the field (issue 8 F5).
+   */
+  clockOffsetSec?: number;
   /** JWT `region` claim. Default "cn". */
   region?: string;
   /** JWT `sub` claim. Default "emulator-user". */
@@ -135,10 +155,26 @@ export interface EmulatorOptions {
   monthlyRequestLimit?: number;
   /** Length of the short window in seconds. Default 18000 (5 h); tests may shorten it. */
   fiveHourWindowSec?: number;
-  /** `parallel.limit` in /usages (reported only, not enforced). Default 30. */
+  /** Chats answered at once; one more gets 429 "too many requests". Also `parallel.limit` in /usages. Default 30. */
   parallelLimit?: number;
-  /** Shape of `GET /usages`; see README. Default "usage". */
-  usageShape?: "usage" | "usages";
+  /**
+   * Shape of `GET /usages`; see README. Default "production" (both shapes + boosterWallet);
+   * "usage" / "usages" serve one shape alone; "contradictory" = kimi-code#3951 (weekly used up per
+   * `usage`, ratio 0 per `usages`; chats get the weekly 403).
+   */
+  usageShape?: "production" | "usage" | "usages" | "contradictory";
+  /** Production body: add `usages.limit_month_total` / `limit_month_code`. Default false. */
+  usagesMonthly?: boolean;
+  /** Production body: `boosterWallet` funded, zero-balance `STATUS_DISABLED`, or absent. Default "disabled". */
+  boosterWallet?: BoosterWalletForm;
+  /** How a used-up window answers: "kimi" (live Kimi's 429/403 rows) or "retry-after" (429 + Retry-After). Default "kimi". */
+  quotaErrors?: "kimi" | "retry-after";
+  /** The error row each used-up window answers with under quotaErrors "kimi". */
+  quotaErrorRows?: Partial<Record<WindowName, KimiErrorId>>;
+  /** Kimi's risk control blocked the account: every chat gets 403 "Access terminated…". Default false. */
+  accountBlocked?: boolean;
+  /** Every chat gets 429 "The engine is currently overloaded…". Default false. */
+  engineOverloaded?: boolean;
   /** Pause between SSE chunks. Default 0. */
   chunkDelayMs?: number;
 }
@@ -158,6 +194,7 @@ export const DEFAULT_OPTIONS: ResolvedOptions = {
   accessTokenLifetimeSec: 900,
   refreshTokenLifetimeSec: 30 * 24 * 3600,
   singleUseRefreshTokens: true,
+  clockOffsetSec: 0,
   region: "cn",
   userId: "emulator-user",
   apiKeys: [],
@@ -171,7 +208,13 @@ export const DEFAULT_OPTIONS: ResolvedOptions = {
   monthlyRequestLimit: 6000,
   fiveHourWindowSec: 5 * 3600,
   parallelLimit: 30,
-  usageShape: "usage",
+  usageShape: "production",
+  usagesMonthly: false,
+  boosterWallet: "disabled",
+  quotaErrors: "kimi",
+  quotaErrorRows: {},
+  accountBlocked: false,
+  engineOverloaded: false,
   chunkDelayMs: 0,
 };
 

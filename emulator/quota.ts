@@ -59,13 +59,6 @@ export class QuotaMeter {
     return out;
   }
 
-  /** Seconds until the latest reset among exhausted windows, or null when a request may be served. */
-  retryAfterSec(limits: QuotaLimits, now = Date.now()): number | null {
-    const exhausted = Object.values(this.snapshot(limits, now)).filter((w) => w.remaining <= 0);
-    if (exhausted.length === 0) return null;
-    return Math.max(1, Math.ceil((Math.max(...exhausted.map((w) => w.resetAt)) - now) / 1000));
-  }
-
   consume(limits: QuotaLimits, now = Date.now()): void {
     this.snapshot(limits, now); // roll windows first
     for (const w of Object.values(this.windows)) w.used++;

@@ -12,6 +12,11 @@ export interface ChatDecision {
   thinkingSource: "thinking.type" | "reasoning_effort" | "model-default" | "model-only" | "model-no";
   /** `thinking.effort` or `reasoning_effort` as sent, if any. */
   effort: string | undefined;
+  /** kimi-code's body fields, as sent (kimi-code-official.md "Wire"): `thinking.keep`, `max_completion_tokens`, `prompt_cache_key`, `stream_options.include_usage`. */
+  thinkingKeep: string | undefined;
+  maxCompletionTokens: number | undefined;
+  promptCacheKey: string | undefined;
+  includeUsage: boolean;
   toolsOffered: number;
   text: string;
   reasoning: string | null;

@@ -1,6 +1,8 @@
 // Everything a test can read or steer: recorded requests, device logins, tokens, scripted replies,
 // injected faults, quota and runtime options. Route handlers use the same object.
+import { ParallelChats } from "./chat-limits.ts";
 import { DeviceLoginStore, type DeviceLogin } from "./device-logins.ts";
+import { CHAT_COMPLETIONS_PATH, kimiError, type KimiErrorId } from "./kimi-errors.ts";
 import type { ChatDecision, Fault, HostKind, RecordedRequest } from "./records.ts";
 import { resolveOptions, type EmulatorOptions, type ResolvedOptions } from "./options.ts";
 import { PrefixCache } from "./prompt-cache.ts";
@@ -47,6 +49,8 @@ export class EmulatorState {
   readonly deviceLogins = new DeviceLoginStore();
   readonly quota = new QuotaMeter();
   readonly promptCache = new PrefixCache();
+  /** Chats being answered now (Kimi's concurrency limit, `parallelLimit`). */
+  readonly parallelChats = new ParallelChats();
   /** Filled in by startEmulator once both listeners are bound. */
   oauthHost = "";
   apiBase = "";
@@ -133,6 +137,7 @@ export class EmulatorState {
       refreshLifetimeSec: this.opts.refreshTokenLifetimeSec,
       sub: this.opts.userId,
       region: this.opts.region,
+      clockOffsetSec: this.opts.clockOffsetSec,
       ...(clientId ? { clientId } : {}),
     };
   }
@@ -197,6 +202,23 @@ export class EmulatorState {
       status: opts.status ?? 200,
       body: '{"object":"list","data":[{"id":',
       headers: { "content-type": "application/json" },
+    });
+  }
+
+  /**
+   * The next `count` (default 1) chat requests answer with that row of Kimi's error table
+   * (kimi-errors.ts), exactly as live Kimi sends it. `path` picks another route (default
+   * /coding/v1/chat/completions).
+   */
+  failNextChat(id: KimiErrorId, opts: { count?: number; path?: string; headers?: Record<string, string> } = {}): void {
+    const { status, type, message } = kimiError(id);
+    this.injectFault({
+      path: opts.path ?? CHAT_COMPLETIONS_PATH,
+      method: "POST",
+      count: opts.count ?? 1,
+      status,
+      body: { error: { message, type } },
+      headers: { "content-type": "application/json; charset=utf-8", ...opts.headers },
     });
   }
 

@@ -17,6 +17,8 @@ export interface IssueOptions {
   sub: string;
   region: string;
   clientId?: string;
+  /** The server clock's offset from this machine's (JWT iat/exp only). */
+  clockOffsetSec?: number;
 }
 
 interface AccessRecord {
@@ -45,13 +47,14 @@ export class TokenStore {
   issue(opts: IssueOptions, now = Date.now()): TokenPair {
     // Server-side validity uses ms precision; the JWT carries whole seconds.
     const expiresAtMs = now + opts.lifetimeSec * 1000;
+    const offsetS = Math.round(opts.clockOffsetSec ?? 0);
     const access_token = signJwt(
       {
         sub: opts.sub,
         scope: "kimi-code",
         region: opts.region,
-        iat: Math.floor(now / 1000),
-        exp: Math.floor(expiresAtMs / 1000),
+        iat: Math.floor(now / 1000) + offsetS,
+        exp: Math.floor(expiresAtMs / 1000) + offsetS,
         jti: randomUUID(),
         ...(opts.clientId ? { client_id: opts.clientId } : {}),
       },

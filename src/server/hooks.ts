@@ -9,7 +9,8 @@ import { DEFAULT_MODELS } from "../core/models/discovery.ts";
 import { isStale } from "../core/models/model-cache.ts";
 import { applyProviderConfig, buildProviderBlock } from "../core/models/provider-config.ts";
 import { log } from "../core/support/log.ts";
-import { credentialFromStore } from "../core/tokens/credential.ts";
+import { messages } from "../core/support/errors.ts";
+import { credentialFromStore, credentialProblem } from "../core/tokens/credential.ts";
 import { createRuntime, type PluginOverrides, type Runtime } from "./runtime.ts";
 
 const LOGIN_DISCOVERY_TIMEOUT_MS = 10_000;
@@ -37,6 +38,7 @@ export async function createHooks(input: PluginInput, rawOptions?: unknown, over
           apiBase: options.apiBase,
           // The login waits for this (so the next opencode start lists every model), but not for long.
           afterLogin: (credential) => rt.discover(credential, LOGIN_DISCOVERY_TIMEOUT_MS),
+          storeLogin: rt.storeLogin,
         }),
         apiKeyMethod(),
       ],
@@ -59,6 +61,13 @@ async function loadProvider(rt: Runtime, auth: () => Promise<unknown>): Promise<
     rt.keeper.reset();
     const credential = credentialFromStore(await auth(), rt.options.apiBase);
     if (!credential) return {};
+    const unusable = credentialProblem(credential);
+    if (unusable) {
+      // Recognised at load; every request then answers with the same final error (request.ts), and
+      // nothing else (discovery) sends it.
+      log("error", messages.invalidCredential(credential.type, unusable));
+      return { apiKey: "", fetch: rt.requestFetch };
+    }
     if (credential.type === "api") {
       const problem = apiKeyProblem(credential.key);
       if (problem) log("warn", `the stored Kimi Code API key is ${problem}`);

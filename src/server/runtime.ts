@@ -8,9 +8,11 @@ import { oauthHostFor, resolveOptions, type ResolvedOptions } from "../core/conf
 import { OAuthClient } from "../core/login/oauth-client.ts";
 import { fetchModels } from "../core/models/discovery.ts";
 import { readModelCache, writeModelCache } from "../core/models/model-cache.ts";
+import { KimiError, messages } from "../core/support/errors.ts";
 import { forwardLogsTo, log } from "../core/support/log.ts";
 import { credentialFromStore, credentialToStore, type Credential, type OAuthCredential } from "../core/tokens/credential.ts";
 import { TokenKeeper } from "../core/tokens/keeper.ts";
+import { withFileLock } from "../core/tokens/refresh-lock.ts";
 import { fetchUsage } from "../core/usage/usage.ts";
 import { createIdentity, type Identity } from "../core/wire/identity/identity.ts";
 import { createRequestFetch } from "../core/wire/request.ts";
@@ -34,6 +36,8 @@ export interface Runtime {
   /** GET /models with this credential and cache the answer. */
   discover(credential: Credential, timeoutMs?: number): Promise<void>;
   discoverInBackground(credential: Credential): void;
+  /** Writes a new login to opencode's store under the refresh lock (before opencode writes it too). */
+  storeLogin(credential: OAuthCredential): Promise<void>;
   /** The loader hands over opencode's reader of this provider's stored auth entry. */
   setAuthSource(read: () => Promise<unknown>): void;
 }
@@ -50,9 +54,14 @@ export function createRuntime(input: PluginInput, rawOptions: unknown, overrides
   forwardLogsToOpencode(input);
   const options = resolveOptions(rawOptions, overrides.env ?? process.env);
   const fetchImpl = overrides.fetch ?? fetch;
-  const identity = createIdentity(options.identity, { kimiShareDir: options.kimiShareDir });
-  const oauthFor = (apiBase: string) =>
-    new OAuthClient({ oauthHost: oauthHostFor(apiBase, options), headers: identity.headers, fetch: fetchImpl });
+  const identity = createIdentity(options.identity, { kimiShareDir: options.kimiShareDir, kimiCodeHome: options.kimiCodeHome });
+  const oauthAt = (oauthHost: string) => new OAuthClient({ oauthHost, headers: identity.headers, fetch: fetchImpl });
+  /** The login server of logins for apiBase; a KimiError when none is known (the refresh token stays home). */
+  const oauthFor = (apiBase: string) => {
+    const host = oauthHostFor(apiBase, options);
+    if (!host) throw new KimiError("refresh-refused", messages.unknownLoginServer(apiBase, options.apiBase));
+    return oauthAt(host);
+  };
   const tokenOf = (c: Credential) => (c.type === "oauth" ? c.access : c.key);
 
   const cacheReads = new Map<string, ReturnType<typeof readModelCache>>();
@@ -79,19 +88,31 @@ export function createRuntime(input: PluginInput, rawOptions: unknown, overrides
   };
 
   let readAuth: (() => Promise<unknown>) | undefined;
+  const persist = async (credential: OAuthCredential) => {
+    const result = (await input.client.auth.set({
+      path: { id: PROVIDER_ID },
+      body: credentialToStore(credential) as never,
+    })) as { error?: unknown } | undefined;
+    if (result && result.error) throw new Error(`auth.set failed: ${JSON.stringify(result.error)}`);
+  };
+  const lockPath = join(options.opencodeDataDir, `auth.json.${PROVIDER_ID}.lock`);
   const keeper = new TokenKeeper({
     load: async () => (readAuth ? credentialFromStore(await readAuth(), options.apiBase) : undefined),
-    persist: async (credential: OAuthCredential) => {
-      const result = (await input.client.auth.set({
-        path: { id: PROVIDER_ID },
-        body: credentialToStore(credential) as never,
-      })) as { error?: unknown } | undefined;
-      if (result && result.error) throw new Error(`auth.set failed: ${JSON.stringify(result.error)}`);
-    },
+    persist,
     refreshGrant: (refreshToken, apiBase) => oauthFor(apiBase).refresh(refreshToken),
-    lockPath: join(options.opencodeDataDir, `auth.json.${PROVIDER_ID}.lock`),
+    lockPath,
     onRefreshed: discoverInBackground,
   });
+  /** A new login is written under the refresh lock: a refresh in flight elsewhere finishes first, then sees it. */
+  const storeLogin = async (credential: OAuthCredential) => {
+    try {
+      const { locked, reason } = await withFileLock(lockPath, () => persist(credential));
+      if (!locked) log("warn", `stored the new login without the refresh lock: ${reason}`);
+    } catch (error) {
+      log("warn", "could not store the new login ahead of opencode; opencode stores it", { error: (error as Error).message });
+    }
+    keeper.reset();
+  };
 
   const requestFetch = createRequestFetch({
     keeper,
@@ -102,7 +123,7 @@ export function createRuntime(input: PluginInput, rawOptions: unknown, overrides
       fetchUsage({
         apiBase: credential.apiBase,
         token: tokenOf(credential),
-        headers: await identity.headers("api"),
+        headers: await identity.headers("usage"),
         fetch: fetchImpl,
         timeoutMs: QUOTA_LOOKUP_TIMEOUT_MS,
       }),
@@ -117,6 +138,7 @@ export function createRuntime(input: PluginInput, rawOptions: unknown, overrides
     cachedModels,
     discover,
     discoverInBackground,
+    storeLogin,
     setAuthSource: (read) => {
       readAuth = read;
     },

@@ -40,6 +40,7 @@ afterEach(() => {
     allowedUserAgentPrefixes: [...DEFAULT_OPTIONS.allowedUserAgentPrefixes],
     membershipExpired: false,
     fiveHourRequestLimit: DEFAULT_OPTIONS.fiveHourRequestLimit,
+    quotaErrors: DEFAULT_OPTIONS.quotaErrors,
   });
   emu.state.resetQuota();
 });
@@ -106,7 +107,8 @@ test("quota exhausted while /usages is unavailable: a Retry-After of hours still
   // Kimi's 429 says when the window resets (Retry-After, seconds); /usages cannot be read. opencode
   // honours any Retry-After (NOTES.md §4, capped only at 2^31 ms), so a retryable 429 stalls the run
   // for hours: a reset this far away must become a final error even without /usages.
-  emu.state.configure({ fiveHourRequestLimit: 1 });
+  // (A 429 with Retry-After is the emulator's "retry-after" quota answer; live Kimi's is in kimi-errors.ts.)
+  emu.state.configure({ fiveHourRequestLimit: 1, quotaErrors: "retry-after" });
   const t = emu.state.mintTokens();
   const served = await fetch(`${emu.apiBase}/chat/completions`, {
     method: "POST",

@@ -50,7 +50,7 @@ describe("client gate", () => {
 
   test("every allowlisted User-Agent prefix passes", async () => {
     const { emu } = box;
-    expect(DEFAULT_ALLOWED_USER_AGENT_PREFIXES).toEqual(["KimiCLI/", "claude-code/", "claude-cli/", "Kilo-Code/", "RooCode/", "opencode/"]);
+    expect(DEFAULT_ALLOWED_USER_AGENT_PREFIXES).toEqual(["KimiCLI/", "kimi-code-cli/", "claude-code/", "claude-cli/", "Kilo-Code/", "RooCode/", "opencode/"]);
     for (const prefix of DEFAULT_ALLOWED_USER_AGENT_PREFIXES) {
       const r = await chat(emu, HELLO, { headers: { "user-agent": `${prefix}1.2.3 (linux)` } });
       expect([prefix, r.status]).toEqual([prefix, 200]);

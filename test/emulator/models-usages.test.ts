@@ -97,7 +97,8 @@ describe("GET /usages", () => {
 });
 
 describe("quota (429)", () => {
-  const box = useEmulator({ fiveHourRequestLimit: 2 });
+  // The emulator's earlier quota answer, kept as an option (live Kimi's rows: kimi-today.test.ts).
+  const box = useEmulator({ fiveHourRequestLimit: 2, quotaErrors: "retry-after" });
 
   test("beyond the 5-hour budget: 429 with Retry-After; /usages shows the window exhausted", async () => {
     const { emu } = box;

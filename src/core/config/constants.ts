@@ -36,7 +36,14 @@ export const REFRESH_MIN_THRESHOLD_MS = 300_000;
 export const REFRESH_THRESHOLD_RATIO = 0.5;
 /** kimi-cli oauth.py:525-546: 3 attempts, sleeping 2**attempt s (1 s, 2 s) between them. */
 export const REFRESH_ATTEMPTS = 3;
-export const REFRESH_RETRYABLE_STATUS: ReadonlySet<number> = new Set([429, 500, 502, 503, 504]);
+/**
+ * While a token is fresh the store is not read on the request path; at most this often a background
+ * read notices a logout (`opencode auth logout` in another terminal) and retries a failed save.
+ */
+export const STORE_RECHECK_MS = 30_000;
+
+/** The longest token lifetime believed (Kimi's access tokens live 900 s); a longer expires_in or JWT exp is capped. */
+export const MAX_TOKEN_LIFETIME_S = 30 * 24 * 3600;
 
 /** RFC 8628 §3.5: slow_down raises the polling interval by 5 s for the rest of the flow. */
 export const SLOW_DOWN_STEP_MS = 5_000;
@@ -44,9 +51,21 @@ export const SLOW_DOWN_STEP_MS = 5_000;
 export const DEFAULT_POLL_INTERVAL_S = 5;
 /** Used only when the server omits expires_in (Kimi sends ~900 s). */
 export const DEFAULT_DEVICE_CODE_LIFETIME_S = 900;
+/** Bounds on the device authorization answer's timers (a larger interval or lifetime is capped). */
+export const MAX_POLL_INTERVAL_S = 60;
+export const MAX_DEVICE_CODE_LIFETIME_S = 3600;
 
 /** Timeout of the plugin's own HTTP calls (OAuth, /models, /usages). */
 export const OWN_CALL_TIMEOUT_MS = 30_000;
+
+/** The most the plugin reads of a JSON answer (/models, /usages; real ones are a few KiB). */
+export const MAX_JSON_BODY_BYTES = 2 * 1024 * 1024;
+/** The most the plugin reads of an error body (it quotes a sentence of it at most). */
+export const MAX_ERROR_BODY_BYTES = 64 * 1024;
+/** The most models taken from /models (Kimi Code plans list a handful); the rest are ignored. */
+export const MAX_MODELS = 200;
+/** The largest model cache file read at startup; a bigger one counts as corrupt. */
+export const MAX_MODEL_CACHE_BYTES = 4 * 1024 * 1024;
 
 /** Headers the plugin's hooks may use to talk to its own fetch; stripped before anything leaves. */
 export const PRIVATE_HEADER_PREFIX = "x-opencode-kimi-";

@@ -6,18 +6,20 @@ import { join } from "node:path";
 import { REGIONS, type Region } from "./constants.ts";
 import { log } from "../support/log.ts";
 
-export const IDENTITY_NAMES = ["opencode", "kimi-cli"] as const;
+export const IDENTITY_NAMES = ["opencode", "kimi-cli", "kimi-code"] as const;
 export type IdentityName = (typeof IDENTITY_NAMES)[number];
 
 export interface ResolvedOptions {
   identity: IdentityName;
   region: Region;
-  /** OAuth host without trailing slash, e.g. https://auth.kimi.com */
+  /** OAuth host of logins for `apiBase`, without trailing slash, e.g. https://auth.kimi.com (see oauthHostFor). */
   oauthHost: string;
   /** API base without trailing slash, e.g. https://api.kimi.com/coding/v1 */
   apiBase: string;
   /** kimi-cli's share dir (device id lives here): $KIMI_SHARE_DIR or ~/.kimi */
   kimiShareDir: string;
+  /** kimi-code's home (device id lives here): $KIMI_CODE_HOME or ~/.kimi-code */
+  kimiCodeHome: string;
   /** opencode's data dir, where auth.json lives: $XDG_DATA_HOME/opencode */
   opencodeDataDir: string;
   /** Our cache dir (model list): $XDG_CACHE_HOME/opencode-kimi-code */
@@ -72,23 +74,32 @@ export function resolveOptions(pluginOptions: unknown, env: Env = process.env): 
   let identity: IdentityName = "opencode";
   if (identityRaw !== undefined) {
     if ((IDENTITY_NAMES as readonly string[]).includes(identityRaw)) identity = identityRaw as IdentityName;
-    else warnings.push(`identity "${identityRaw}" is unknown (use ${IDENTITY_NAMES.join(" or ")}); using "opencode"`);
+    else warnings.push(`identity "${identityRaw}" is unknown (use ${IDENTITY_NAMES.join(", ")}); using "opencode"`);
   }
 
   const regionRaw = pick(env, "KIMI_CODE_REGION") ?? optionString(options, "region", warnings);
   let region: Region = "cn";
   if (regionRaw !== undefined) {
-    if (regionRaw in REGIONS) region = regionRaw as Region;
+    if (Object.hasOwn(REGIONS, regionRaw)) region = regionRaw as Region;
     else warnings.push(`region "${regionRaw}" is unknown (use cn or global); using "cn"`);
   }
 
   const oauthRaw = pick(env, "KIMI_CODE_OAUTH_HOST", "KIMI_OAUTH_HOST") ?? optionString(options, "oauthHost", warnings);
   const baseRaw = pick(env, "KIMI_CODE_BASE_URL") ?? optionString(options, "baseURL", warnings);
-  const oauthHost = (oauthRaw && normalizeBaseUrl(oauthRaw, "OAuth host", warnings)) || REGIONS[region].oauthHost;
   const apiBase = (baseRaw && normalizeBaseUrl(baseRaw, "API base URL", warnings)) || REGIONS[region].apiBase;
+  const overrideHost = oauthRaw ? normalizeBaseUrl(oauthRaw, "OAuth host", warnings) : undefined;
+  const kimiHost = kimiOAuthHost(apiBase);
+  if (kimiHost && overrideHost && overrideHost !== kimiHost) {
+    warnings.push(
+      `OAuth host "${overrideHost}" ignored: logins for Kimi's API ${apiBase} are refreshed only at ${kimiHost}. ` +
+        `An OAuth host applies together with a non-Kimi API base (KIMI_CODE_BASE_URL or "baseURL").`,
+    );
+  }
+  const oauthHost = kimiHost ?? overrideHost ?? REGIONS[region].oauthHost;
 
   const home = env.HOME || homedir();
   const kimiShareDir = pick(env, "KIMI_SHARE_DIR") ?? join(home, ".kimi");
+  const kimiCodeHome = pick(env, "KIMI_CODE_HOME") ?? join(home, ".kimi-code");
   const dataHome = pick(env, "XDG_DATA_HOME") ?? join(home, ".local", "share");
   const cacheHome = pick(env, "XDG_CACHE_HOME") ?? join(home, ".cache");
 
@@ -99,18 +110,26 @@ export function resolveOptions(pluginOptions: unknown, env: Env = process.env): 
     oauthHost,
     apiBase,
     kimiShareDir,
+    kimiCodeHome,
     opencodeDataDir: join(dataHome, "opencode"),
     cacheDir: join(cacheHome, "opencode-kimi-code"),
     warnings,
   };
 }
 
-/**
- * The OAuth host that refreshes tokens issued for `apiBase`: the configured host when the base is the
- * configured one (overrides pair up), else the known region pair, else the configured host.
- */
-export function oauthHostFor(apiBase: string, configured: ResolvedOptions): string {
-  if (apiBase === configured.apiBase) return configured.oauthHost;
+/** Kimi's own login server for one of Kimi's own API bases, else undefined. */
+function kimiOAuthHost(apiBase: string): string | undefined {
   for (const r of Object.values(REGIONS)) if (r.apiBase === apiBase) return r.oauthHost;
-  return configured.oauthHost;
+  return undefined;
+}
+
+/**
+ * The OAuth host that may receive the refresh token of a login made for `apiBase`: bound to the
+ * login the way its API base is. Kimi's own bases pair with Kimi's own login servers whatever is
+ * configured (so kimi-cli's KIMI_OAUTH_HOST, often exported by kimi-cli developers, never receives a
+ * real Kimi refresh token); a configured OAuth host serves only logins for the configured non-Kimi
+ * base (a staging server, the emulator). Undefined: no login server is known for that base.
+ */
+export function oauthHostFor(apiBase: string, configured: ResolvedOptions): string | undefined {
+  return kimiOAuthHost(apiBase) ?? (apiBase === configured.apiBase ? configured.oauthHost : undefined);
 }

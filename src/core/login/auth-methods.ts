@@ -10,6 +10,11 @@ export interface DeviceLoginDeps {
   apiBase: string;
   /** Runs after a successful login, before opencode stores it (model discovery); must not throw. */
   afterLogin?: (credential: OAuthCredential) => Promise<void>;
+  /**
+   * Stores the login under the refresh lock before opencode stores it too, so that a refresh of the
+   * old login finishing in another process cannot overwrite the new one; must not throw.
+   */
+  storeLogin?: (credential: OAuthCredential) => Promise<void>;
   now?: () => number;
   sleep?: DeviceFlowDeps["sleep"];
 }
@@ -59,6 +64,7 @@ export function deviceLoginMethod(deps: DeviceLoginDeps) {
                 error: (error as Error).message,
               });
             });
+            await deps.storeLogin?.(credential);
             // enterpriseUrl is the one free-form field opencode's auth store keeps for oauth entries:
             // it records which API base these tokens belong to.
             return {

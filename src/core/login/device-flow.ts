@@ -2,7 +2,8 @@
 // on slow_down/access_denied (kimi-cli-wire.md §4.2); we follow the RFC instead, as kimi-code does
 // (kimi-code packages/oauth/src/oauth.ts:198-210): slow_down adds 5 s for the rest of the flow,
 // access_denied and expired_token end it, and the device code's expires_in bounds the whole wait.
-import { SLOW_DOWN_STEP_MS } from "../config/constants.ts";
+import { MAX_POLL_INTERVAL_S, SLOW_DOWN_STEP_MS } from "../config/constants.ts";
+import { deviceCodeLifetimeS, pollIntervalS } from "./device-answer.ts";
 import type { DeviceAuthorization, OAuthClient } from "./oauth-client.ts";
 import type { TokenResponse } from "../tokens/credential.ts";
 
@@ -24,9 +25,10 @@ export async function pollForTokens(start: DeviceAuthorization, deps: DeviceFlow
   const now = deps.now ?? Date.now;
   const sleep = deps.sleep ?? defaultSleep;
   const maxTransient = deps.maxTransientErrors ?? 3;
-  const deadline = now() + start.expiresIn * 1000;
-  // kimi-cli oauth.py:652 polls no faster than once a second.
-  let intervalMs = Math.max(start.interval, 1) * 1000;
+  // Clamped again here (any caller's values reach setTimeout): kimi-cli oauth.py:652 polls no faster
+  // than once a second, and a timer above 2^31-1 ms would fire at once.
+  const deadline = now() + deviceCodeLifetimeS(start.expiresIn) * 1000;
+  let intervalMs = pollIntervalS(start.interval) * 1000;
   let transientErrors = 0;
 
   for (;;) {
@@ -43,7 +45,7 @@ export async function pollForTokens(start: DeviceAuthorization, deps: DeviceFlow
       case "pending":
         continue;
       case "slow_down":
-        intervalMs += SLOW_DOWN_STEP_MS;
+        intervalMs = Math.min(intervalMs + SLOW_DOWN_STEP_MS, MAX_POLL_INTERVAL_S * 1000);
         continue;
       case "expired":
         return { ok: false, reason: "expired", message: "the device code expired before it was approved; run the login again" };

@@ -1,8 +1,6 @@
 // Kimi's OAuth endpoints, one request each (kimi-cli src/kimi_cli/auth/oauth.py:454-546):
 // form-encoded bodies, the public client id, and the identity profile's OAuth headers.
 import {
-  DEFAULT_DEVICE_CODE_LIFETIME_S,
-  DEFAULT_POLL_INTERVAL_S,
   DEVICE_AUTHORIZATION_PATH,
   DEVICE_CODE_GRANT,
   OAUTH_CLIENT_ID,
@@ -11,6 +9,14 @@ import {
 } from "../config/constants.ts";
 import { fetchWithTimeout, HttpError, oauthError, readBody } from "../support/http.ts";
 import type { HeaderSource } from "../wire/identity/profiles.ts";
+import {
+  deviceCodeLifetimeS,
+  MAX_DEVICE_CODE_CHARS,
+  pollIntervalS,
+  printable,
+  safeUserCode,
+  verificationUrlProblem,
+} from "./device-answer.ts";
 import { parseTokenResponse, type TokenResponse } from "../tokens/credential.ts";
 
 export interface DeviceAuthorization {
@@ -70,29 +76,31 @@ export class OAuthClient {
     const { status, body } = await this.post(DEVICE_AUTHORIZATION_PATH, { client_id: OAUTH_CLIENT_ID });
     if (status !== 200 || !body || typeof body !== "object") {
       const { error, description } = oauthError(body);
-      const detail = description ?? error ?? (typeof body === "string" ? body.slice(0, 200) : "");
+      const detail = printable(description ?? error ?? (typeof body === "string" ? body : ""), 200);
       throw new HttpError(`device authorization failed (HTTP ${status})${detail ? `: ${detail}` : ""}`, "http", status, body);
     }
     const b = body as Record<string, unknown>;
     const str = (k: string) => (typeof b[k] === "string" ? (b[k] as string) : "");
-    const num = (k: string, fallback: number) => {
-      const v = typeof b[k] === "string" ? Number(b[k]) : b[k];
-      return typeof v === "number" && Number.isFinite(v) && v > 0 ? v : fallback;
-    };
     const deviceCode = str("device_code");
-    const userCode = str("user_code");
-    const verificationUri = str("verification_uri");
-    const verificationUriComplete = str("verification_uri_complete") || verificationUri;
+    const userCode = safeUserCode(str("user_code"));
+    const verificationUriComplete = str("verification_uri_complete") || str("verification_uri");
     if (!deviceCode || !userCode || !verificationUriComplete) {
       throw new HttpError("device authorization answer lacks device_code, user_code or verification URI", "shape", status, body);
     }
+    if (deviceCode.length > MAX_DEVICE_CODE_CHARS) {
+      throw new HttpError(`device authorization answer has a device_code longer than ${MAX_DEVICE_CODE_CHARS} characters`, "shape", status);
+    }
+    // Only a link that is safe to open and show goes to opencode (RFC 8628 §5.4: remote phishing).
+    const problem = verificationUrlProblem(verificationUriComplete, this.deps.oauthHost);
+    if (problem) throw new HttpError(`device authorization answer has an unsafe verification URL: ${problem}`, "shape", status);
+    const verificationUri = verificationUrlProblem(str("verification_uri"), this.deps.oauthHost) ? "" : str("verification_uri");
     return {
       deviceCode,
       userCode,
       verificationUri,
       verificationUriComplete,
-      expiresIn: num("expires_in", DEFAULT_DEVICE_CODE_LIFETIME_S),
-      interval: num("interval", DEFAULT_POLL_INTERVAL_S),
+      expiresIn: deviceCodeLifetimeS(b.expires_in),
+      interval: pollIntervalS(b.interval),
     };
   }
 

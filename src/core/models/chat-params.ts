@@ -75,6 +75,7 @@ export function enforceWireContract(identity: IdentityName, options: Record<stri
     delete options.reasoning_effort;
     return;
   }
+  if (identity === "kimi-code") return kimiCodeThinking(options, hasCamel ? options.reasoningEffort : hasSnake ? options.reasoning_effort : undefined);
   // kimi-cli 1.49.0: never reasoning_effort (neither spelling); an effort only means "thinking on" (or
   // off for none/off).
   const effort = hasCamel ? options.reasoningEffort : hasSnake ? options.reasoning_effort : undefined;
@@ -89,6 +90,27 @@ export function enforceWireContract(identity: IdentityName, options: Record<stri
     delete thinking.effort; // kosong 0.55.0 sends only thinking.type (+ keep)
     options.thinking = thinking;
   }
+}
+
+/**
+ * kimi-code 2.1.0 (variants.ts WIRE_TABLE): never reasoning_effort; the effort rides in
+ * `thinking: {type: "enabled", effort, keep: "all"}`, off is `thinking: {type: "disabled"}`.
+ */
+function kimiCodeThinking(options: Record<string, unknown>, effort: unknown): void {
+  delete options.reasoning_effort;
+  delete options.reasoningEffort;
+  const thinking: Record<string, unknown> = isRecord(options.thinking) ? { ...options.thinking } : {};
+  if (typeof effort === "string" && effort.trim() !== "" && thinking.type === undefined) {
+    const off = OFF_EFFORTS.has(effort.trim().toLowerCase());
+    thinking.type = off ? "disabled" : "enabled";
+    if (!off && thinking.effort === undefined) thinking.effort = effort.trim();
+  }
+  if (thinking.type === undefined) return;
+  if (thinking.type === "disabled") {
+    delete thinking.effort;
+    delete thinking.keep;
+  } else thinking.keep ??= "all";
+  options.thinking = thinking;
 }
 
 /**

@@ -1,7 +1,8 @@
 // Model discovery: GET {apiBase}/models → the models this subscription is entitled to.
 // Failures are typed (DiscoveryError) and never reach chat: the caller falls back to the cache or
 // to DEFAULT_MODELS. Also home of the small JSON GET helper shared with usage.ts.
-import { DEFAULT_MODEL, DEFAULT_OUTPUT_LIMIT } from "../config/constants.ts";
+import { DEFAULT_MODEL, DEFAULT_OUTPUT_LIMIT, MAX_MODELS } from "../config/constants.ts";
+import { log } from "../support/log.ts";
 import { describeJson, getJson, HttpError, isRecord, type JsonGetArgs } from "../support/http.ts";
 import { normaliseEffort, normaliseEfforts, type Effort } from "./effort.ts";
 
@@ -108,9 +109,13 @@ function toModel(item: Record<string, unknown>, id: string): DiscoveredModel {
   return model;
 }
 
+/** Longest model id kept (real ones are a few dozen characters). */
+const MAX_MODEL_ID_CHARS = 256;
+
 /**
- * Turns a parsed /models body into models: items without a non-empty string `id` are skipped,
- * duplicates dropped (first wins), server order kept (the first is the default model).
+ * Turns a parsed /models body into models: items without a non-empty string `id` are skipped (so is
+ * `__proto__`, which no object key can hold, and an id over 256 characters), duplicates dropped (first
+ * wins), server order kept (the first is the default model), at most MAX_MODELS taken.
  * Throws DiscoveryError ("shape"/"empty") when nothing usable is there; never anything else.
  */
 export function parseModels(json: unknown): DiscoveredModel[] {
@@ -126,7 +131,11 @@ export function parseModels(json: unknown): DiscoveredModel[] {
   for (const item of data) {
     if (!isRecord(item)) continue;
     const id = item.id;
-    if (typeof id !== "string" || id.trim() === "" || seen.has(id)) continue;
+    if (typeof id !== "string" || id.trim() === "" || id === "__proto__" || id.length > MAX_MODEL_ID_CHARS || seen.has(id)) continue;
+    if (models.length === MAX_MODELS) {
+      log("warn", `GET /models listed more than ${MAX_MODELS} models; the rest are ignored`);
+      break;
+    }
     seen.add(id);
     models.push(toModel(item, id));
   }

@@ -71,7 +71,7 @@ export function modelEntry(model: DiscoveredModel, identity: IdentityName): Mode
     entry.interleaved = { field: "reasoning_content" };
     const variants = variantsFor(model, identity);
     if (opencodeComputesVariants(model.id)) {
-      for (const effort of OPENCODE_COMPUTED_EFFORTS) if (!(effort in variants)) variants[effort] = { disabled: true };
+      for (const effort of OPENCODE_COMPUTED_EFFORTS) if (!Object.hasOwn(variants, effort)) variants[effort] = { disabled: true };
     }
     entry.variants = variants;
   }
@@ -86,7 +86,8 @@ export function buildProviderBlock(args: {
 }): ProviderBlock {
   const list = args.models.length > 0 ? args.models : DEFAULT_MODELS;
   const models: Record<string, ModelEntry> = {};
-  for (const m of list) if (!(m.id in models)) models[m.id] = modelEntry(m, args.identity);
+  // Own-property checks: a model id such as `constructor` or `toString` is a key like any other.
+  for (const m of list) if (!Object.hasOwn(models, m.id)) models[m.id] = modelEntry(m, args.identity);
   return {
     npm: PROVIDER_NPM,
     name: PROVIDER_NAME,
@@ -138,12 +139,12 @@ function mergeVariants(
   }
   const out: Record<string, Record<string, unknown>> = {};
   for (const [name, variant] of Object.entries(ours ?? {})) {
-    const u = user[name];
+    const u = Object.hasOwn(user, name) ? user[name] : undefined;
     if (u !== undefined && !isRecord(u)) log("warn", `${where}.variants.${name} is not an object; ignored`);
     out[name] = isRecord(u) ? deepMerge(variant, normaliseUserVariant(u)) : variant;
   }
   for (const [name, u] of Object.entries(user)) {
-    if (UNSAFE_KEYS.has(name) || name in out) continue;
+    if (UNSAFE_KEYS.has(name) || Object.hasOwn(out, name)) continue;
     if (!isRecord(u)) {
       log("warn", `${where}.variants.${name} is not an object; ignored`);
       continue;
@@ -195,12 +196,12 @@ export function mergeProviderBlock(ours: ProviderBlock, user: unknown): Provider
       }
       const models: Record<string, ModelEntry> = {};
       for (const [id, entry] of Object.entries(out.models)) {
-        const u = value[id];
+        const u = Object.hasOwn(value, id) ? value[id] : undefined;
         if (u !== undefined && !isRecord(u)) log("warn", `${where}.models["${id}"] is not an object; ignored`);
         models[id] = isRecord(u) ? mergeModel(entry, u, `${where}.models["${id}"]`) : entry;
       }
       for (const [id, u] of Object.entries(value)) {
-        if (UNSAFE_KEYS.has(id) || id in models) continue;
+        if (UNSAFE_KEYS.has(id) || Object.hasOwn(models, id)) continue;
         if (!isRecord(u)) {
           log("warn", `${where}.models["${id}"] is not an object; ignored`);
           continue;

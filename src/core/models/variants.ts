@@ -39,7 +39,10 @@ function deepFreeze<T>(value: T): T {
  *   `thinking: {type: "disabled"}` for off.
  * - `kimi-cli`: exactly kimi-cli 1.49.0 / kosong 0.55.0: only `thinking.type`; `reasoning_effort` is never
  *   sent (kimi-cli-wire.md §6, §10), so every effort variant means "thinking on".
- * - `auto` sends nothing in both profiles: the server decides.
+ * - `kimi-code`: exactly kimi-code 2.1.0 (`kimiOpenAITrait.thinking`, dist/main.mjs 188893-188902, and
+ *   `resolveThinkingKeep`): an effort is `thinking: {type: "enabled", effort, keep: "all"}` (prior
+ *   reasoning kept in the history), off is `thinking: {type: "disabled"}` without `keep`.
+ * - `auto` sends nothing in every profile: the server decides (kimi-code itself always sends an effort).
  */
 export const WIRE_TABLE: Readonly<Record<IdentityName, Readonly<Record<VariantName, WireFields>>>> = deepFreeze({
   opencode: {
@@ -56,6 +59,14 @@ export const WIRE_TABLE: Readonly<Record<IdentityName, Readonly<Record<VariantNa
     medium: { thinking: { type: "enabled" } },
     high: { thinking: { type: "enabled" } },
     max: { thinking: { type: "enabled" } },
+    auto: {},
+  },
+  "kimi-code": {
+    off: { thinking: { type: "disabled" } },
+    low: { thinking: { type: "enabled", effort: "low", keep: "all" } },
+    medium: { thinking: { type: "enabled", effort: "medium", keep: "all" } },
+    high: { thinking: { type: "enabled", effort: "high", keep: "all" } },
+    max: { thinking: { type: "enabled", effort: "max", keep: "all" } },
     auto: {},
   },
 });

@@ -22,6 +22,11 @@ export function triggersOpencodeRetry(text: string): boolean {
   return OPENCODE_RETRY_PATTERNS.some((p) => p.test(text));
 }
 
+/** Our own detail text, in parentheses, left out when it would make opencode retry. */
+function safeDetail(detail: string): string {
+  return detail && !triggersOpencodeRetry(detail) ? ` (${detail})` : "";
+}
+
 /** Server text safe to quote in a final error: empty when it would make opencode retry. */
 function quote(serverMessage: string): string {
   return serverMessage && !triggersOpencodeRetry(serverMessage) ? `: "${serverMessage}"` : "";
@@ -29,7 +34,18 @@ function quote(serverMessage: string): string {
 
 export const LOGIN_HINT = `Run \`opencode auth login\`, choose "${PROVIDER_NAME}", then "${DEVICE_LOGIN_LABEL}".`;
 
-export type KimiErrorKind = "login-required" | "refresh-unavailable" | "wrong-base" | "bad-key";
+export type KimiErrorKind =
+  | "login-required"
+  | "refresh-unavailable"
+  | "wrong-base"
+  | "bad-key"
+  | "bad-credential"
+  | "bad-header"
+  | "redirect"
+  // a permanent refusal of the refresh grant that logging in again may not fix (invalid_client, …)
+  | "refresh-refused"
+  // the plugin itself failed; final, so that opencode shows it at once instead of retrying silently
+  | "plugin-error";
 
 /** A failure of the plugin itself (not a server answer), with the HTTP status it is reported as. */
 export class KimiError extends Error {
@@ -45,8 +61,13 @@ export class KimiError extends Error {
     switch (this.kind) {
       case "login-required":
       case "bad-key":
+      case "bad-credential":
         return 401;
       case "wrong-base":
+      case "bad-header":
+      case "redirect":
+      case "refresh-refused":
+      case "plugin-error":
         return 400;
       case "refresh-unavailable":
         return 503;
@@ -59,6 +80,33 @@ export const messages = {
     `Kimi Code login is no longer valid${triggersOpencodeRetry(detail) ? "" : ` (${detail})`}. ${LOGIN_HINT}`,
   refreshUnavailable: (detail: string) =>
     `Kimi Code could not refresh your login token (${detail}). Check your network connection; the stored login is kept and the next request tries again.`,
+  loggedOut: () => `You are not logged in to ${PROVIDER_NAME} (no login is stored for it). ${LOGIN_HINT}`,
+  /** The login server does not know the plugin's client: a new login would be refused the same way. */
+  refreshClientRefused: (detail: string) =>
+    `Kimi Code's login server refused to refresh your login because it does not accept this client${safeDetail(detail)}. ` +
+    `Update opencode-kimi-code and opencode; if you set the plugin's "oauthHost" (or KIMI_CODE_OAUTH_HOST / KIMI_OAUTH_HOST), ` +
+    `check that it is Kimi's login server. The stored login is kept.`,
+  /** The login server says the refresh request itself is malformed: a plugin out of step with Kimi. */
+  refreshRequestRefused: (detail: string) =>
+    `Kimi Code's login server rejected the plugin's refresh request as invalid${safeDetail(detail)}. ` +
+    `Update opencode-kimi-code; if that does not help, log in again. ${LOGIN_HINT}`,
+  /** A 200 answer without usable tokens: the refresh token may be spent already, so it is not sent again. */
+  refreshAnswerUnusable: (detail: string) =>
+    `Kimi Code's login server answered the token refresh without usable tokens${safeDetail(detail)}. ${LOGIN_HINT} ` +
+    `If this keeps happening, update opencode-kimi-code.`,
+  /** Any other final refusal (a 4xx that is neither a rejected token nor a known OAuth error). */
+  refreshRefused: (detail: string) =>
+    `Kimi Code's login server refused to refresh your login${safeDetail(detail)}. ${LOGIN_HINT} ` +
+    `If the plugin's "oauthHost" (or KIMI_CODE_OAUTH_HOST / KIMI_OAUTH_HOST) is set, check it.`,
+  /** A login for a non-Kimi API base that is no longer configured: its refresh token is not sent anywhere. */
+  unknownLoginServer: (loginBase: string, configuredBase: string) =>
+    `This Kimi Code login belongs to ${loginBase}, whose login server is not configured (the plugin is set up for ${configuredBase}), ` +
+    `so its refresh token is not sent anywhere. Set "baseURL" and "oauthHost" (or KIMI_CODE_BASE_URL and KIMI_CODE_OAUTH_HOST) back to that ` +
+    `server, or log in again. ${LOGIN_HINT}`,
+  /** Not Kimi's answer: the plugin failed. Final (opencode would retry a 500 silently for a minute). */
+  pluginError: (detail: string) =>
+    `opencode-kimi-code failed unexpectedly${safeDetail(detail)}. Send the message again; if this keeps happening, ` +
+    `opencode's log has the details (search it for opencode-kimi-code); please report them to the plugin's maintainers.`,
   unauthorizedAfterRetry: () =>
     `Kimi Code rejected the access token even after a refresh (HTTP 401). ${LOGIN_HINT}`,
   badKey: () =>
@@ -67,6 +115,25 @@ export const messages = {
   wrongBase: (credentialBase: string, requestBase: string) =>
     `This Kimi Code login belongs to ${credentialBase}, but opencode is sending requests to ${requestBase}; the token is never sent elsewhere. ` +
     `Set the plugin's "region" (or KIMI_CODE_REGION / KIMI_CODE_BASE_URL) to match the login, or log in again. ${LOGIN_HINT}`,
+  /** A stored key or token holding a character no bearer token has (the detail names it, never the value). */
+  invalidCredential: (type: "api" | "oauth", problem: string) =>
+    `The stored ${PROVIDER_NAME} ${type === "api" ? "API key" : "login"} contains an invisible or invalid character` +
+    `${triggersOpencodeRetry(problem) ? "" : `, ${problem},`} so it cannot be sent. ` +
+    (type === "api"
+      ? `Paste the key again, without extra characters: run \`opencode auth login\`, choose "${PROVIDER_NAME}", then "Kimi Code API key".`
+      : `Log in again. ${LOGIN_HINT}`),
+  /** An identity header whose value HTTP cannot carry (the detail names the character, never the value). */
+  refreshNotSent: (detail: string) =>
+    `Kimi Code could not refresh your login: ${detail}. Log in again (${LOGIN_HINT.replace(/\.$/, "")}); if you chose the kimi-cli identity, also check its device_id file.`,
+  invalidIdentityHeader: (header: string, problem: string, identityName: string) =>
+    `The ${header} header of the identity profile "${identityName}" contains ${triggersOpencodeRetry(problem) ? "a character" : problem} that HTTP cannot carry, so the request was not sent.` +
+    (/device-id/i.test(header)
+      ? ` It comes from kimi-cli's device_id file ($KIMI_SHARE_DIR/device_id or ~/.kimi/device_id): remove the stray character from it, or delete the file to get a new id.`
+      : ` Switch back to the default identity "opencode" or report it.`),
+  /** A redirect from the API base: never followed, so the token and the prompt stay where they were sent. */
+  redirected: (status: number, target: string) =>
+    `${PROVIDER_NAME} answered with a redirect (HTTP ${status}${target && !triggersOpencodeRetry(target) ? ` to ${target}` : ""}), which is not followed: ` +
+    `the login token and the prompt are only sent to the configured API base. Check the plugin's "baseURL" / KIMI_CODE_BASE_URL and any proxy in between.`,
   // Kimi's error type here is access_terminated_error; the word "terminated" would make opencode
   // retry for a minute, so the message describes it instead of naming it.
   accessTerminated: (serverMessage: string, identityDescription: string, identityName: string) =>

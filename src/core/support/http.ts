@@ -1,5 +1,6 @@
 // The plugin's own HTTP calls (OAuth, /models, /usages): timeouts, and errors that say what failed.
-import { OWN_CALL_TIMEOUT_MS, PLUGIN_USER_AGENT } from "../config/constants.ts";
+import { MAX_ERROR_BODY_BYTES, MAX_JSON_BODY_BYTES, OWN_CALL_TIMEOUT_MS, PLUGIN_USER_AGENT } from "../config/constants.ts";
+import { headerValueProblem, HeaderValueError, tokenProblem } from "./header-value.ts";
 import { redact } from "./log.ts";
 
 export type HttpErrorKind =
@@ -9,6 +10,9 @@ export type HttpErrorKind =
   | "json" // a body that is not JSON
   | "shape" // JSON, but not the expected structure
   | "empty" // the expected structure, but nothing usable in it
+  | "too-large" // a body beyond the size the plugin reads
+  | "header" // a header value (token, identity header) HTTP cannot carry: the call was not sent
+  | "redirect" // a 3xx: redirects are never followed
   | "timeout"
   | "network"; // DNS, connection refused, TLS, abort by the caller
 
@@ -33,6 +37,7 @@ export async function fetchWithTimeout(
   timeoutMs: number,
 ): Promise<Response> {
   const signal = AbortSignal.timeout(timeoutMs);
+  assertSendable(init.headers, url);
   try {
     return await fetchImpl(url, { ...init, signal, redirect: "manual" });
   } catch (error) {
@@ -42,11 +47,62 @@ export async function fetchWithTimeout(
   }
 }
 
-/** Reads a body as JSON when it is JSON, else as text (for error messages); never throws. */
-export async function readBody(response: Response): Promise<unknown> {
+/**
+ * Throws HttpError ("header") naming the header, never Headers' TypeError, which under bun 1.3.14
+ * quotes the value (e.g. `Bearer <key>`), when a value cannot be carried. The headers themselves are
+ * sent as the caller built them (a plain object keeps its names' case and order on the wire).
+ */
+export function assertSendable(init: HeadersInit | undefined, url: string): void {
+  const entries: Array<[string, string]> =
+    init instanceof Headers ? [...init.entries()] : Array.isArray(init) ? (init as Array<[string, string]>) : Object.entries(init ?? {});
+  for (const [name, value] of entries) {
+    const problem = headerValueProblem(String(value));
+    if (problem) throw new HttpError(`request to ${safeHost(url)} not sent: ${new HeaderValueError(name, problem).message}`, "header");
+  }
+}
+
+/**
+ * A body's text, reading at most `maxBytes` (the rest is cancelled, never buffered): `truncated` says
+ * whether there was more. A server (or anything in between) can send any amount; the plugin reads a bound.
+ */
+export async function readTextCapped(response: Response, maxBytes: number): Promise<{ text: string; truncated: boolean }> {
+  const reader = response.body?.getReader();
+  if (!reader) return { text: "", truncated: false };
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let truncated = false;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    const room = maxBytes - size;
+    chunks.push(value.byteLength > room ? value.subarray(0, room) : value);
+    size += Math.min(value.byteLength, room);
+    if (value.byteLength > room || size >= maxBytes) {
+      truncated = value.byteLength > room || !(await peekEnd(reader));
+      break;
+    }
+  }
+  if (truncated) void reader.cancel().catch(() => {});
+  return { text: new TextDecoder().decode(Buffer.concat(chunks)), truncated };
+}
+
+/** True when the stream has nothing more (used when a body ends exactly at the cap). */
+async function peekEnd(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<boolean> {
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return true;
+    if (value.byteLength > 0) return false;
+  }
+}
+
+/**
+ * Reads an (error) body as JSON when it is JSON, else as text, reading at most MAX_ERROR_BODY_BYTES
+ * (a larger body is cut there and read as text); never throws.
+ */
+export async function readBody(response: Response, maxBytes: number = MAX_ERROR_BODY_BYTES): Promise<unknown> {
   let text = "";
   try {
-    text = await response.text();
+    ({ text } = await readTextCapped(response, maxBytes));
   } catch {
     return undefined;
   }
@@ -96,6 +152,8 @@ export interface JsonGetArgs {
   /** Whole-call timeout including the body; default OWN_CALL_TIMEOUT_MS. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Largest body read; default MAX_JSON_BODY_BYTES. */
+  maxBytes?: number;
 }
 
 type ErrorFactory = (message: string, kind: HttpErrorKind, status?: number) => HttpError;
@@ -110,11 +168,6 @@ export function describeJson(value: unknown): string {
   if (Array.isArray(value)) return "an array";
   if (typeof value === "object") return "an object";
   return typeof value === "undefined" ? "nothing" : `a ${typeof value}`;
-}
-
-function setHeader(headers: Record<string, string>, name: string, value: string): void {
-  for (const key of Object.keys(headers)) if (key.toLowerCase() === name.toLowerCase()) delete headers[key];
-  headers[name] = value;
 }
 
 function snippet(text: string): string {
@@ -137,6 +190,35 @@ function serverMessage(text: string): string | undefined {
   return undefined;
 }
 
+function setHeader(headers: Record<string, string>, name: string, value: string): void {
+  for (const key of Object.keys(headers)) if (key.toLowerCase() === name.toLowerCase()) delete headers[key];
+  headers[name] = value;
+}
+
+/** Accept, User-Agent, the caller's headers and our Authorization; a value HTTP cannot carry is refused unquoted. */
+function bearerHeaders(what: string, url: string, args: JsonGetArgs, makeError: ErrorFactory): Record<string, string> {
+  const problem = tokenProblem(args.token);
+  if (problem) throw makeError(`${what} not sent: the stored key or token contains ${problem}`, "header");
+  const headers: Record<string, string> = { Accept: "application/json", "User-Agent": PLUGIN_USER_AGENT };
+  for (const [k, v] of Object.entries(args.headers ?? {})) if (typeof v === "string") setHeader(headers, k, v);
+  setHeader(headers, "Authorization", `Bearer ${args.token}`);
+  try {
+    assertSendable(headers, url);
+  } catch (error) {
+    throw makeError(`${what} not sent: ${(error as Error).message.replace(/^request to \S+ not sent: /, "")}`, "header");
+  }
+  return headers;
+}
+
+/** The host a Location header points to ("" when absent or unparsable). */
+function redirectTarget(location: string | null, url: string): string {
+  try {
+    return location ? new URL(location, url).host : "";
+  } catch {
+    return "";
+  }
+}
+
 /**
  * GET {apiBase}{path} with a bearer token and returns the parsed JSON body.
  * Throws only errors made by `makeError`, with messages like
@@ -145,9 +227,7 @@ function serverMessage(text: string): string | undefined {
 export async function getJson(path: string, args: JsonGetArgs, makeError: ErrorFactory): Promise<unknown> {
   const what = `GET ${path}`;
   const url = `${args.apiBase.replace(/\/+$/, "")}${path}`;
-  const headers: Record<string, string> = { Accept: "application/json", "User-Agent": PLUGIN_USER_AGENT };
-  for (const [k, v] of Object.entries(args.headers ?? {})) if (typeof v === "string") setHeader(headers, k, v);
-  setHeader(headers, "Authorization", `Bearer ${args.token}`);
+  const headers = bearerHeaders(what, url, args, makeError);
 
   const timeoutMs = args.timeoutMs ?? OWN_CALL_TIMEOUT_MS;
   const controller = new AbortController();
@@ -163,11 +243,14 @@ export async function getJson(path: string, args: JsonGetArgs, makeError: ErrorF
   let status: number;
   let contentType: string;
   let text: string;
+  let truncated: boolean;
+  let location: string | null;
   try {
-    const res = await (args.fetch ?? fetch)(url, { method: "GET", headers, signal: controller.signal });
+    const res = await (args.fetch ?? fetch)(url, { method: "GET", headers, signal: controller.signal, redirect: "manual" });
     status = res.status;
     contentType = res.headers.get("content-type") ?? "";
-    text = await res.text();
+    location = res.headers.get("location");
+    ({ text, truncated } = await readTextCapped(res, args.maxBytes ?? MAX_JSON_BODY_BYTES));
   } catch (e) {
     if (timedOut) throw makeError(`${what} timed out after ${timeoutMs} ms`, "timeout");
     const reason = e instanceof Error ? e.message : String(e);
@@ -177,6 +260,14 @@ export async function getJson(path: string, args: JsonGetArgs, makeError: ErrorF
     args.signal?.removeEventListener("abort", onAbort);
   }
 
+  if (status >= 300 && status < 400) {
+    const target = redirectTarget(location, url);
+    throw makeError(`${what} was redirected (status ${status}${target ? ` to ${target}` : ""}); redirects are not followed`, "redirect", status);
+  }
+  if (truncated) {
+    const limit = args.maxBytes ?? MAX_JSON_BODY_BYTES;
+    throw makeError(`${what} answered more than ${Math.round(limit / 1024)} KiB (status ${status}); ignored`, "too-large", status);
+  }
   if (status === 401) {
     const detail = serverMessage(text);
     throw makeError(`${what} was rejected (status 401)${detail ? `: ${redact(detail)}` : ""}; the token is invalid or expired`, "unauthorized", status);

@@ -1,5 +1,7 @@
 // What a stored credential is, and when an OAuth access token is due for refresh. Pure functions.
-import { REFRESH_MIN_THRESHOLD_MS, REFRESH_THRESHOLD_RATIO } from "../config/constants.ts";
+import { MAX_TOKEN_LIFETIME_S, REFRESH_MIN_THRESHOLD_MS, REFRESH_THRESHOLD_RATIO } from "../config/constants.ts";
+import { normalizeBaseUrl } from "../config/options.ts";
+import { tokenProblem } from "../support/header-value.ts";
 
 /** An OAuth login as the plugin uses it; `apiBase` is where its tokens may be sent. */
 export interface OAuthCredential {
@@ -54,12 +56,19 @@ export interface TokenTiming {
   lifetimeMs: number | undefined;
 }
 
-/** Expiry from the JWT's `exp` when present, else the stored `expires`; lifetime from `exp - iat`. */
+/**
+ * Expiry on the local clock: the stored `expires`, which is written as local now + the token's lifetime
+ * when the tokens arrive (kimi-cli does the same: `expires_at = time.time() + expires_in`, oauth.py:114-124,
+ * OAuthToken.from_response), so a local clock hours off Kimi's costs nothing. The JWT's `exp` is on
+ * Kimi's clock: it is the expiry only when no usable `expires` is stored. The lifetime is `exp - iat`,
+ * a difference that clock skew cancels out of.
+ */
 export function tokenTiming(credential: Pick<OAuthCredential, "access" | "expires">): TokenTiming {
   const claims = decodeJwtClaims(credential.access);
   const exp = typeof claims?.exp === "number" && Number.isFinite(claims.exp) ? claims.exp * 1000 : undefined;
   const iat = typeof claims?.iat === "number" && Number.isFinite(claims.iat) ? claims.iat * 1000 : undefined;
-  const expiresAt = exp ?? credential.expires;
+  const stored = Number.isFinite(credential.expires) && credential.expires > 0 ? credential.expires : undefined;
+  const expiresAt = stored ?? exp ?? credential.expires;
   const lifetimeMs = exp !== undefined && iat !== undefined && exp > iat ? exp - iat : undefined;
   return { expiresAt, lifetimeMs };
 }
@@ -97,17 +106,22 @@ export function parseTokenResponse(json: unknown): TokenResponse {
   return {
     access_token: r.access_token,
     refresh_token: r.refresh_token,
-    expires_in: expiresIn,
+    // A lifetime beyond any real token's (1e306 s would store `expires: Infinity`, JSON null) is capped.
+    expires_in: Math.min(expiresIn, MAX_TOKEN_LIFETIME_S),
     ...(typeof r.token_type === "string" ? { token_type: r.token_type } : {}),
     ...(typeof r.scope === "string" ? { scope: r.scope } : {}),
   };
 }
 
-/** A credential from a token response; `expires` is an integer of ms, preferring the JWT's `exp`. */
+/**
+ * A credential from a token response; `expires` is an integer of ms on the local clock: now plus the
+ * lifetime (`expires_in`, capped by the JWT's `exp - iat` when the token carries both), never the JWT's
+ * absolute `exp`, which is on Kimi's clock (see tokenTiming).
+ */
 export function credentialFromTokens(tokens: TokenResponse, apiBase: string, now: number): OAuthCredential {
-  const claims = decodeJwtClaims(tokens.access_token);
-  const fromJwt = typeof claims?.exp === "number" && Number.isFinite(claims.exp) ? claims.exp * 1000 : undefined;
-  const expires = Math.floor(fromJwt ?? now + tokens.expires_in * 1000);
+  const jwtLifetimeMs = tokenTiming({ access: tokens.access_token, expires: 0 }).lifetimeMs;
+  const lifetimeMs = Math.min(tokens.expires_in * 1000, jwtLifetimeMs ?? Infinity, MAX_TOKEN_LIFETIME_S * 1000);
+  const expires = Math.floor(now + lifetimeMs);
   return { type: "oauth", access: tokens.access_token, refresh: tokens.refresh_token, expires, apiBase };
 }
 
@@ -121,15 +135,35 @@ export function credentialFromStore(stored: unknown, fallbackApiBase: string): C
   const s = stored as Record<string, unknown>;
   if (s.type === "oauth" && typeof s.access === "string" && typeof s.refresh === "string") {
     const expires = typeof s.expires === "number" && Number.isFinite(s.expires) ? s.expires : 0;
-    const apiBase = typeof s.enterpriseUrl === "string" && s.enterpriseUrl ? s.enterpriseUrl : fallbackApiBase;
+    const apiBase = typeof s.enterpriseUrl === "string" && s.enterpriseUrl ? normalizeStoredBase(s.enterpriseUrl) : fallbackApiBase;
     return { type: "oauth", access: s.access, refresh: s.refresh, expires, apiBase };
   }
   if (s.type === "api" && typeof s.key === "string") {
     const metadata = s.metadata && typeof s.metadata === "object" ? (s.metadata as Record<string, unknown>) : {};
-    const apiBase = typeof metadata.baseURL === "string" && metadata.baseURL ? metadata.baseURL : fallbackApiBase;
+    const apiBase = typeof metadata.baseURL === "string" && metadata.baseURL ? normalizeStoredBase(metadata.baseURL) : fallbackApiBase;
     return { type: "api", key: s.key.trim(), apiBase };
   }
   return undefined;
+}
+
+/**
+ * A stored API base in the form the configured one has (options.ts normalizeBaseUrl: lower-case scheme
+ * and host, no default port, dot segments resolved, no trailing slash), so `https://API.kimi.com/coding/v1/`
+ * is the same base. A value that is not an http(s) URL is kept as it is (and matches nothing).
+ */
+function normalizeStoredBase(value: string): string {
+  return normalizeBaseUrl(value, "stored API base", []) ?? value;
+}
+
+/**
+ * Why this credential cannot be sent (a character a bearer token cannot hold, such as a zero-width space
+ * or byte-order mark pasted along with a key, a line break, NUL or anything outside visible ASCII), or
+ * undefined. An OAuth login's empty access token is not a problem: it is refreshed before use.
+ */
+export function credentialProblem(c: Credential): string | undefined {
+  if (c.type === "api") return tokenProblem(c.key);
+  const access = c.access === "" ? undefined : tokenProblem(c.access);
+  return access ?? (c.refresh === "" ? undefined : tokenProblem(c.refresh));
 }
 
 /** The auth.json entry for a credential (what `client.auth.set` receives). */

@@ -1,9 +1,10 @@
 // A cross-process lock file, so that only one opencode process refreshes the shared login at a time
 // (Kimi's refresh tokens may be single-use). kimi-cli does the same with flock on
 // ~/.kimi/credentials/kimi-code.lock (oauth.py:275-350) and, when the lock cannot be had, goes on
-// without it; so do we, after a bounded wait. Bun has no flock, so the lock is an exclusive create
-// (link(2) of a complete temp file) holding "pid host time"; a lock whose holder is dead (same host) or that is older
-// than staleMs is broken. Breaking is a rename to a unique name, so two breakers cannot both win.
+// without it; so do we, after a bounded wait, or at once when the lock file cannot be created. Bun has
+// no flock, so the lock is an exclusive create (link(2) of a complete temp file) holding "pid host
+// time" (time of acquisition); a lock whose holder is dead (same host) or that is older than staleMs
+// is broken. Breaking is a rename to a unique name, so two breakers cannot both win.
 import { hostname } from "node:os";
 import { link, mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -22,8 +23,10 @@ export interface LockOptions {
 
 export interface LockResult<T> {
   value: T;
-  /** False when the wait timed out and fn ran without the lock. */
+  /** False when fn ran without the lock: the wait timed out or the lock file could not be created. */
   locked: boolean;
+  /** Why fn ran without the lock. */
+  reason?: string;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -46,11 +49,14 @@ function isStale(content: string, staleMs: number, now: number): boolean {
   return host === hostname() && Number.isInteger(pid) && pid > 0 && !pidAlive(pid);
 }
 
-/** Publishes the stamp with link(2), which fails if the lock exists: the file never appears half-written. */
+/**
+ * Publishes the stamp with link(2), which fails if the lock exists: the file never appears half-written.
+ * Throws on any other failure (EACCES, EROFS, ENOSPC, …), leaving no temp file behind.
+ */
 async function tryAcquire(path: string, stamp: string): Promise<boolean> {
   const temp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
-  await writeFile(temp, stamp, { mode: 0o600, flag: "wx" });
   try {
+    await writeFile(temp, stamp, { mode: 0o600, flag: "wx" }); // ENOSPC may leave it created but empty
     await link(temp, path);
     return true;
   } catch (error) {
@@ -59,6 +65,11 @@ async function tryAcquire(path: string, stamp: string): Promise<boolean> {
   } finally {
     await unlink(temp).catch(() => {});
   }
+}
+
+/** "pid host time nonce": time is the acquisition time, so time spent waiting never counts toward staleness. */
+function makeStamp(now: number): string {
+  return `${process.pid} ${hostname()} ${now} ${randomBytes(4).toString("hex")}`;
 }
 
 /** Removes a stale lock; if someone replaced it meanwhile, puts theirs back. */
@@ -81,29 +92,43 @@ async function breakIfStale(path: string, staleMs: number, now: number): Promise
   await unlink(aside).catch(() => {});
 }
 
-export async function withFileLock<T>(path: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<LockResult<T>> {
+/** The stamp of the lock we now hold, or why we could not take it. */
+async function acquire(path: string, options: LockOptions): Promise<{ stamp: string } | { reason: string }> {
   const staleMs = options.staleMs ?? 120_000;
   const waitMs = options.waitMs ?? 60_000;
   const pollMs = options.pollMs ?? 100;
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? defaultSleep;
-
-  await mkdir(dirname(path), { recursive: true });
-  const stamp = `${process.pid} ${hostname()} ${now()} ${randomBytes(4).toString("hex")}`;
-  const giveUpAt = now() + waitMs;
-  let locked = false;
-  while (!(locked = await tryAcquire(path, stamp))) {
-    if (now() >= giveUpAt) break;
-    await breakIfStale(path, staleMs, now());
-    await sleep(pollMs * (0.5 + Math.random()));
-  }
   try {
-    return { value: await fn(), locked };
-  } finally {
-    if (locked) {
-      // Only remove our own lock (it may have been broken as stale and re-taken by another process).
-      const content = await readFile(path, "utf8").catch(() => "");
-      if (content === stamp) await unlink(path).catch(() => {});
+    await mkdir(dirname(path), { recursive: true });
+    const giveUpAt = now() + waitMs;
+    for (;;) {
+      const stamp = makeStamp(now());
+      if (await tryAcquire(path, stamp)) return { stamp };
+      if (now() >= giveUpAt) return { reason: `still held by another process after ${Math.round(waitMs / 1000)} s` };
+      await breakIfStale(path, staleMs, now());
+      await sleep(pollMs * (0.5 + Math.random()));
     }
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    return { reason: `cannot create the lock file (${e.code ?? e.message})` };
+  }
+}
+
+/**
+ * Runs fn holding the lock. Whatever keeps the lock from being taken (a holder that outlives waitMs,
+ * a directory that is read-only, full or not ours) runs fn without it, as kimi-cli does: a refresh
+ * without the lock risks a race with another process; no refresh at all would break every request.
+ */
+export async function withFileLock<T>(path: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<LockResult<T>> {
+  const acquired = await acquire(path, options);
+  if (!("stamp" in acquired)) return { value: await fn(), locked: false, reason: acquired.reason };
+  const { stamp } = acquired;
+  try {
+    return { value: await fn(), locked: true };
+  } finally {
+    // Only remove our own lock (it may have been broken as stale and re-taken by another process).
+    const content = await readFile(path, "utf8").catch(() => "");
+    if (content === stamp) await unlink(path).catch(() => {});
   }
 }

@@ -105,7 +105,7 @@ function ratioKeyLabel(key: string): string {
     limit_week: "Weekly limit",
     limit_month: "Monthly limit",
   };
-  if (fixed[k]) return fixed[k];
+  if (Object.hasOwn(fixed, k)) return fixed[k] as string; // own keys only: `constructor` is a key, not Object's
   const m = /^limit_?(\d+)_?([mhdw])$/.exec(k);
   if (m) {
     const n = Number(m[1]);

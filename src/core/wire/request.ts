@@ -6,15 +6,17 @@
 // and what to do. Nothing here throws into opencode: failures become error responses.
 import { API_KEY_PREFIX, PRIVATE_HEADER_PREFIX } from "../config/constants.ts";
 import { errorResponse, KimiError, messages } from "../support/errors.ts";
-import { log } from "../support/log.ts";
+import { HeaderValueError, setHeader, tokenProblem } from "../support/header-value.ts";
+import { log, redact } from "../support/log.ts";
 import type { Credential } from "../tokens/credential.ts";
 import { explainError, type ExplainContext } from "./explain.ts";
 import type { HeaderSource } from "./identity/profiles.ts";
 
 export interface RequestPathDeps extends ExplainContext {
   keeper: {
-    credential(): Promise<Credential>;
-    forceRefresh(rejectedAccess: string): Promise<Credential>;
+    /** Both reject with the signal's reason as soon as it aborts (the refresh itself goes on). */
+    credential(signal?: AbortSignal | null): Promise<Credential>;
+    forceRefresh(rejectedAccess: string, signal?: AbortSignal | null): Promise<Credential>;
   };
   identity: ExplainContext["identity"] & { headers: HeaderSource };
   /** Where opencode is configured to send this provider's requests. */
@@ -24,8 +26,31 @@ export interface RequestPathDeps extends ExplainContext {
 
 type FetchFn = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
 
-function isUnder(url: string, base: string): boolean {
-  return url === base || url.startsWith(base + "/") || url.startsWith(base + "?");
+/** Path segments of a parsed URL, dot segments already resolved by the URL parser, no empty tail. */
+function segments(u: URL): string[] {
+  const parts = u.pathname.split("/");
+  while (parts.length > 1 && parts[parts.length - 1] === "") parts.pop();
+  return parts;
+}
+
+/**
+ * True when `url` lies under `base`: same origin (scheme, host, port as the URL parser normalises them)
+ * and the base's path segments are a prefix of the URL's after dot-segment resolution, so
+ * `<base>/../x`, `<base>x`, `<base>.evil.com` and `user@host` look-alikes are not under it.
+ */
+export function isUnder(url: string, base: string): boolean {
+  let u: URL;
+  let b: URL;
+  try {
+    u = new URL(url);
+    b = new URL(base);
+  } catch {
+    return false;
+  }
+  if (u.origin !== b.origin || u.origin === "null" || u.username || u.password) return false;
+  const us = segments(u);
+  const bs = segments(b);
+  return bs.length <= us.length && bs.every((part, i) => us[i] === part);
 }
 
 /** A body that can be sent twice: strings and bytes as they are, a stream buffered once. */
@@ -43,54 +68,85 @@ function baseOf(url: string): string {
   }
 }
 
-/** The outgoing headers: our own Authorization, private headers dropped, the identity's headers set. */
-function authorize(headers: Headers, credential: Credential, identityHeaders: Record<string, string>): Headers {
+const tokenOf = (c: Credential) => (c.type === "oauth" ? c.access : c.key);
+
+/**
+ * Why `credential` must not be sent to `url` (contract 12: only under its own API base; a token HTTP
+ * cannot carry; a key that is not a Kimi Code key), or undefined. Checked before every send, the
+ * 401 retry's renewed (possibly adopted) credential included.
+ */
+function refusal(url: string, credential: Credential): KimiError | undefined {
+  if (!isUnder(url, credential.apiBase)) {
+    return new KimiError("wrong-base", messages.wrongBase(credential.apiBase, baseOf(url)));
+  }
+  const problem = tokenProblem(tokenOf(credential));
+  if (problem) return new KimiError("bad-credential", messages.invalidCredential(credential.type, problem));
+  if (credential.type === "api" && !credential.key.startsWith(API_KEY_PREFIX)) {
+    return new KimiError("bad-key", messages.badKey());
+  }
+  return undefined;
+}
+
+/**
+ * The outgoing headers: our own Authorization, private headers dropped, the identity's headers set.
+ * Throws KimiError (never Headers' TypeError, which quotes the value) when a value cannot be carried.
+ */
+function authorize(headers: Headers, credential: Credential, identityHeaders: Record<string, string>, identityName: string): Headers {
   const h = new Headers(headers);
   h.delete("authorization");
   h.delete("x-api-key");
   for (const name of [...h.keys()]) if (name.startsWith(PRIVATE_HEADER_PREFIX)) h.delete(name);
-  for (const [name, value] of Object.entries(identityHeaders)) h.set(name, value);
-  h.set("authorization", `Bearer ${credential.type === "oauth" ? credential.access : credential.key}`);
+  try {
+    for (const [name, value] of Object.entries(identityHeaders)) setHeader(h, name, value);
+  } catch (error) {
+    if (!(error instanceof HeaderValueError)) throw error;
+    throw new KimiError("bad-header", messages.invalidIdentityHeader(error.header, error.problem, identityName));
+  }
+  try {
+    setHeader(h, "authorization", `Bearer ${tokenOf(credential)}`);
+  } catch (error) {
+    if (!(error instanceof HeaderValueError)) throw error;
+    throw new KimiError("bad-credential", messages.invalidCredential(credential.type, error.problem));
+  }
   return h;
 }
+
+/** A redirect is never followed (the runtime's rules would decide where headers and body go): a clear final error. */
+function redirectRefusal(response: Response): KimiError {
+  const location = response.headers.get("location") ?? "";
+  let target = "";
+  try {
+    target = location ? new URL(location, response.url || undefined).host : "";
+  } catch {
+    target = "";
+  }
+  void response.body?.cancel().catch(() => {});
+  return new KimiError("redirect", messages.redirected(response.status, target));
+}
+
+const isRedirect = (r: Response) => r.type === "opaqueredirect" || (r.status >= 300 && r.status < 400);
 
 export function createRequestFetch(deps: RequestPathDeps): FetchFn {
   const fetchImpl = deps.fetch ?? fetch;
   return async function kimiFetch(input, init) {
     const url = input instanceof Request ? input.url : String(input);
+    const signal = init?.signal ?? (input instanceof Request ? input.signal : null);
     let credential: Credential;
     try {
-      credential = await deps.keeper.credential();
+      credential = await deps.keeper.credential(signal);
     } catch (error) {
+      if (signal?.aborted) throw signal.reason; // an abort rejects, as fetch does
       if (!isUnder(url, deps.configuredApiBase)) return fetchImpl(input, init);
       return failure(error);
     }
-    if (!isUnder(url, credential.apiBase)) {
-      // Not Kimi's API (or another region's): our token stays home.
-      if (isUnder(url, deps.configuredApiBase)) {
-        return failure(new KimiError("wrong-base", messages.wrongBase(credential.apiBase, baseOf(url))));
-      }
-      return fetchImpl(input, init);
-    }
-    if (credential.type === "api" && !credential.key.startsWith(API_KEY_PREFIX)) {
-      return failure(new KimiError("bad-key", messages.badKey()));
-    }
+    // Not Kimi's API (nor the configured base): pass untouched, our token stays home.
+    if (!isUnder(url, credential.apiBase) && !isUnder(url, deps.configuredApiBase)) return fetchImpl(input, init);
+    const refused = refusal(url, credential);
+    if (refused) return failure(refused);
 
+    let secrets = [tokenOf(credential)];
     try {
-      const request = input instanceof Request ? input : undefined;
-      const baseHeaders = new Headers(request?.headers);
-      new Headers(init?.headers).forEach((value, name) => baseHeaders.set(name, value));
-      const body = await replayableBody(init?.body !== undefined ? init.body : request?.body);
-      const identityHeaders = await deps.identity.headers("chat");
-      const send = (c: Credential) =>
-        fetchImpl(url, {
-          ...init,
-          method: init?.method ?? request?.method ?? "GET",
-          signal: init?.signal ?? request?.signal ?? null,
-          headers: authorize(baseHeaders, c, identityHeaders),
-          body: body ?? null,
-        });
-
+      const send = await sender(url, input, init, deps, fetchImpl);
       const first = await send(credential);
       if (first.status !== 401 || credential.type !== "oauth") {
         return first.ok ? first : explainError(first, credential, false, deps);
@@ -99,17 +155,82 @@ export function createRequestFetch(deps: RequestPathDeps): FetchFn {
       await first.body?.cancel().catch(() => {});
       let renewed: Credential;
       try {
-        renewed = await deps.keeper.forceRefresh(credential.access);
+        renewed = await deps.keeper.forceRefresh(credential.access, signal);
       } catch (error) {
+        if (signal?.aborted) throw signal.reason;
         return failure(error);
       }
+      // Contract 12 on the retry too: the renewed credential may be adopted from the store, for another base.
+      const refusedAgain = refusal(url, renewed);
+      if (refusedAgain) return failure(refusedAgain);
+      secrets = [...secrets, tokenOf(renewed)];
       const second = await send(renewed);
       return second.ok ? second : explainError(second, renewed, true, deps);
     } catch (error) {
-      if (error instanceof KimiError) return failure(error);
-      throw error; // network errors and aborts: opencode's own retry and abort handling applies
+      // Network errors and aborts reject, as fetch does, so opencode's own retry and abort handling
+      // applies; every other failure (the plugin's own) becomes an error response.
+      if (error instanceof FetchRejection) throw withoutSecrets(error.cause, secrets);
+      if (error instanceof Error && error.name === "AbortError") throw withoutSecrets(error, secrets);
+      return failure(withoutSecrets(error, secrets));
     }
   };
+}
+
+/**
+ * Sends the request as opencode made it (a stream body buffered once, so the 401 retry can repeat it)
+ * with a credential's Authorization and the identity's headers. Never follows a redirect.
+ */
+async function sender(
+  url: string,
+  input: RequestInfo | URL,
+  init: RequestInit | undefined,
+  deps: RequestPathDeps,
+  fetchImpl: FetchFn,
+): Promise<(c: Credential) => Promise<Response>> {
+  const request = input instanceof Request ? input : undefined;
+  const baseHeaders = new Headers(request?.headers);
+  new Headers(init?.headers).forEach((value, name) => baseHeaders.set(name, value));
+  const body = await replayableBody(init?.body !== undefined ? init.body : request?.body);
+  const identityHeaders = await deps.identity.headers("chat");
+  return async (c) => {
+    const headers = authorize(baseHeaders, c, identityHeaders, deps.identity.name);
+    let response: Response;
+    try {
+      response = await fetchImpl(url, {
+        ...init,
+        method: init?.method ?? request?.method ?? "GET",
+        signal: init?.signal ?? request?.signal ?? null,
+        headers,
+        body: body ?? null,
+        redirect: "manual",
+      });
+    } catch (error) {
+      throw new FetchRejection(error);
+    }
+    if (isRedirect(response)) throw redirectRefusal(response);
+    return response;
+  };
+}
+
+/** What fetch itself rejected with (network failure, abort), told apart from the plugin's own failures. */
+class FetchRejection {
+  constructor(readonly cause: unknown) {}
+}
+
+/**
+ * The error as it is, unless its message quotes a token (a runtime may quote request headers): then a
+ * copy of the same name whose message has the token masked, so opencode's retry and abort handling
+ * (which look at the name and message) work the same.
+ */
+function withoutSecrets(error: unknown, secrets: readonly string[]): unknown {
+  if (!(error instanceof Error)) return error;
+  const leaked = secrets.filter((s) => s.length >= 4 && (error.message.includes(s) || String(error.stack ?? "").includes(s)));
+  if (leaked.length === 0) return error;
+  let message = error.message;
+  for (const s of leaked) message = message.split(s).join("[redacted]");
+  const copy = new Error(message);
+  copy.name = error.name;
+  return copy;
 }
 
 function failure(error: unknown): Response {
@@ -117,7 +238,7 @@ function failure(error: unknown): Response {
     log("warn", error.message);
     return errorResponse(error.status, error.message, `kimi_${error.kind.replace(/-/g, "_")}`);
   }
-  const message = `opencode-kimi-code failed unexpectedly: ${(error as Error)?.message ?? String(error)}`;
-  log("error", message);
-  return errorResponse(500, message, "kimi_plugin_error");
+  // A final error with a next step: a 500 would make opencode retry it silently for a minute.
+  log("error", "opencode-kimi-code failed unexpectedly", { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  return failure(new KimiError("plugin-error", messages.pluginError(redact(error instanceof Error ? error.message : String(error)))));
 }

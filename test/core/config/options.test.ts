@@ -12,9 +12,21 @@ describe("options and environment", () => {
     expect(o.oauthHost).toBe("https://auth.kimi.com");
     expect(o.apiBase).toBe("https://api.kimi.com/coding/v1");
     expect(o.kimiShareDir).toBe("/home/u/.kimi");
+    expect(o.kimiCodeHome).toBe("/home/u/.kimi-code");
     expect(o.opencodeDataDir).toBe("/home/u/.local/share/opencode");
     expect(o.cacheDir).toBe("/home/u/.cache/opencode-kimi-code");
     expect(o.warnings).toEqual([]);
+  });
+
+  test('identity "kimi-code" is accepted; its home is $KIMI_CODE_HOME or ~/.kimi-code', () => {
+    const o = resolveOptions({ identity: "kimi-code" }, { ...HOME, KIMI_CODE_HOME: "/data/kc" });
+    expect(o.identity).toBe("kimi-code");
+    expect(o.kimiCodeHome).toBe("/data/kc");
+    expect(o.warnings).toEqual([]);
+    expect(resolveOptions({}, { ...HOME, KIMI_CODE_IDENTITY: "kimi-code" }).identity).toBe("kimi-code");
+    const bad = resolveOptions({ identity: "kimi-code-cli" }, HOME);
+    expect(bad.identity).toBe("opencode");
+    expect(bad.warnings[0]).toContain("use opencode, kimi-cli, kimi-code");
   });
 
   test("region global uses kimi.ai hosts, by option or env", () => {
@@ -31,7 +43,8 @@ describe("options and environment", () => {
     );
     expect(o.apiBase).toBe("http://127.0.0.1:9/coding/v1");
     expect(o.oauthHost).toBe("http://127.0.0.1:8");
-    expect(resolveOptions({}, { ...HOME, KIMI_CODE_OAUTH_HOST: "https://a", KIMI_OAUTH_HOST: "https://b" }).oauthHost).toBe("https://a");
+    const custom = { ...HOME, KIMI_CODE_BASE_URL: "https://api.staging.example/v1" };
+    expect(resolveOptions({}, { ...custom, KIMI_CODE_OAUTH_HOST: "https://a", KIMI_OAUTH_HOST: "https://b" }).oauthHost).toBe("https://a");
   });
 
   test("identity kimi-cli only when asked, by option or KIMI_CODE_IDENTITY", () => {
@@ -54,6 +67,26 @@ describe("options and environment", () => {
     const o = resolveOptions({}, { ...HOME, KIMI_CODE_BASE_URL: "http://127.0.0.1:9/coding/v1", KIMI_CODE_OAUTH_HOST: "http://127.0.0.1:8" });
     expect(oauthHostFor("http://127.0.0.1:9/coding/v1", o)).toBe("http://127.0.0.1:8");
     expect(oauthHostFor("https://api.kimi.ai/coding/v1", o)).toBe("https://auth.kimi.ai");
+  });
+
+  test("the OAuth host is bound to the login's API base: an OAuth host alone never receives a Kimi refresh token (issue 8)", () => {
+    for (const env of [{ KIMI_OAUTH_HOST: "https://dev-auth.example" }, { KIMI_CODE_OAUTH_HOST: "https://dev-auth.example" }]) {
+      const o = resolveOptions({}, { ...HOME, ...env });
+      expect(o.oauthHost).toBe("https://auth.kimi.com");
+      expect(oauthHostFor("https://api.kimi.com/coding/v1", o)).toBe("https://auth.kimi.com");
+      expect(oauthHostFor("https://api.kimi.ai/coding/v1", o)).toBe("https://auth.kimi.ai");
+      expect(o.warnings).toHaveLength(1);
+      expect(o.warnings[0]).toContain("https://dev-auth.example");
+      expect(o.warnings[0]).toContain("KIMI_CODE_BASE_URL");
+    }
+    expect(resolveOptions({ oauthHost: "https://dev-auth.example" }, HOME).oauthHost).toBe("https://auth.kimi.com");
+    // with a non-Kimi base the override applies, to logins for that base only
+    const staging = resolveOptions({}, { ...HOME, KIMI_CODE_BASE_URL: "https://api.staging.example/v1", KIMI_OAUTH_HOST: "https://dev-auth.example" });
+    expect(staging.warnings).toEqual([]);
+    expect(oauthHostFor("https://api.staging.example/v1", staging)).toBe("https://dev-auth.example");
+    expect(oauthHostFor("https://api.other.example/v1", staging)).toBeUndefined();
+    // the base chosen by URL pairs with its own region's login server, whatever the region option says
+    expect(resolveOptions({ region: "cn" }, { ...HOME, KIMI_CODE_BASE_URL: "https://api.kimi.ai/coding/v1" }).oauthHost).toBe("https://auth.kimi.ai");
   });
 
   test("PLUGIN_VERSION matches package.json", () => {

@@ -42,10 +42,11 @@ describe("refresh timing (kimi-cli oauth.py: refresh when < max(300 s, half the 
     expect(needsRefresh({ access: "", expires: NOW + 10_000_000 }, NOW)).toBe(true);
     expect(needsRefresh({ access: "opaque", expires: Number.NaN }, NOW)).toBe(true);
   });
-  test("the JWT's exp wins over the stored expires", () => {
+  test("the stored expires (local clock) wins over the JWT's exp (Kimi's clock); exp only when none is stored", () => {
     const t = tokenTiming({ access: jwt(0, 900), expires: NOW + 5_000 });
-    expect(t.expiresAt).toBe(NOW + 900_000);
+    expect(t.expiresAt).toBe(NOW + 5_000);
     expect(t.lifetimeMs).toBe(900_000);
+    expect(tokenTiming({ access: jwt(0, 900), expires: 0 }).expiresAt).toBe(NOW + 900_000);
   });
 });
 
@@ -75,8 +76,11 @@ describe("token responses and stored credentials", () => {
     const c = credentialFromTokens({ access_token: "opaque", refresh_token: "r", expires_in: 900.7 }, "https://b", NOW + 0.5);
     expect(Number.isInteger(c.expires)).toBe(true);
     expect(c.expires).toBe(Math.floor(NOW + 0.5 + 900_700));
-    const j = credentialFromTokens({ access_token: jwt(0, 900), refresh_token: "r", expires_in: 1 }, "https://b", NOW);
+    const j = credentialFromTokens({ access_token: jwt(0, 900), refresh_token: "r", expires_in: 900 }, "https://b", NOW);
     expect(j.expires).toBe(NOW + 900_000);
+    // an expires_in beyond the JWT's own lifetime is capped by it
+    const capped = credentialFromTokens({ access_token: jwt(0, 900), refresh_token: "r", expires_in: 1e306 }, "https://b", NOW);
+    expect(capped.expires).toBe(NOW + 900_000);
   });
   test("the API base round-trips through the fields opencode's auth store keeps", () => {
     const oauth = { type: "oauth" as const, access: "a", refresh: "r", expires: 5, apiBase: "https://api.kimi.ai/coding/v1" };
@@ -92,4 +96,18 @@ describe("token responses and stored credentials", () => {
     expect(credentialFromStore({ type: "wellknown", key: "k", token: "t" }, "https://d")).toBeUndefined();
     expect(credentialFromStore({ type: "oauth", access: 1 }, "https://d")).toBeUndefined();
   });
+});
+
+describe("clock skew (issue 8 F5): expiry is kept on the local clock, as kimi-cli does", () => {
+  for (const skewS of [3600, -3600]) {
+    test(`local clock ${skewS > 0 ? "ahead of" : "behind"} Kimi's by 1 h: a new token is fresh, then due after half its life`, () => {
+      const localNow = NOW + skewS * 1000;
+      const tokens = { access_token: jwt(0, 900), refresh_token: "r", expires_in: 900 }; // iat/exp on Kimi's clock
+      const c = credentialFromTokens(tokens, "https://b", localNow);
+      expect(c.expires).toBe(localNow + 900_000);
+      expect(needsRefresh(c, localNow)).toBe(false);
+      expect(needsRefresh(c, localNow + 449_000)).toBe(false);
+      expect(needsRefresh(c, localNow + 451_000)).toBe(true);
+    });
+  }
 });

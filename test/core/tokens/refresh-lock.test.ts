@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
-import { readdir, writeFile, stat } from "node:fs/promises";
+import { readdir, readFile, stat, unlink, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { withFileLock } from "../../../src/core/tokens/refresh-lock.ts";
@@ -65,7 +65,7 @@ describe("cross-process refresh lock", () => {
     const held = `${process.pid} ${hostname()} ${Date.now()} live`;
     await writeFile(path, held);
     const r = await withFileLock(path, async () => "ran anyway", { pollMs: 5, waitMs: 100 });
-    expect(r).toEqual({ value: "ran anyway", locked: false });
+    expect(r).toEqual({ value: "ran anyway", locked: false, reason: "still held by another process after 0 s" });
     expect(await Bun.file(path).text()).toBe(held); // someone else's lock is left alone
   });
 
@@ -95,5 +95,60 @@ describe("cross-process refresh lock", () => {
     const lines = (await Bun.file(log).text()).trim().split("\n");
     expect(lines).toHaveLength(30);
     for (let i = 0; i < lines.length; i += 2) expect([lines[i], lines[i + 1]]).toEqual(["in", "out"]);
+  }, 30_000);
+});
+
+describe("lock failures and timing (issue 8 F6, F10)", () => {
+  test("the stamp is the acquisition time: time spent waiting never counts toward staleness", async () => {
+    const dir = await tempDir();
+    const path = join(dir, "auth.json.lock");
+    let clock = 1_000_000;
+    await writeFile(path, `${process.pid} ${hostname()} ${clock} holder`); // a live holder
+    const r = await withFileLock(
+      path,
+      async () => Number((await readFile(path, "utf8")).split(" ")[2]),
+      {
+        now: () => clock,
+        staleMs: 120_000,
+        waitMs: 100_000,
+        sleep: async () => {
+          clock += 10_000;
+          if (clock >= 1_050_000) await unlink(path).catch(() => {}); // the holder finishes after 50 s
+        },
+      },
+    );
+    expect(r.locked).toBe(true);
+    expect(r.value).toBeGreaterThanOrEqual(1_050_000);
+  });
+
+  test("a lock directory that cannot be created: fn still runs, without the lock, and says why", async () => {
+    const dir = await tempDir();
+    const file = join(dir, "not-a-dir");
+    await writeFile(file, "x");
+    const r = await withFileLock(join(file, "auth.json.lock"), async () => "ran");
+    expect(r.value).toBe("ran");
+    expect(r.locked).toBe(false);
+    expect(r.reason).toContain("cannot create the lock file");
+  });
+
+  test("a write failure while creating the lock (a full disk): fn runs without it and no temp file is left", async () => {
+    const dir = await tempDir();
+    const path = join(dir, "auth.json.lock");
+    // RLIMIT_FSIZE 0 makes every write fail (EFBIG) after the temp file was created, as a full disk does.
+    const script = `
+      import { withFileLock } from ${JSON.stringify(join(import.meta.dir, "../../../src/core/tokens/refresh-lock.ts"))};
+      const r = await withFileLock(${JSON.stringify(path)}, async () => "ran");
+      console.log(JSON.stringify(r));`;
+    const proc = Bun.spawn(["bash", "-c", `trap '' XFSZ; ulimit -f 0; exec "$0" -e "$1"`, process.execPath, script], {
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { ...process.env, BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0" },
+    });
+    const [code, out, err] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+    expect({ code, err: code === 0 ? "" : err }).toEqual({ code: 0, err: "" });
+    const result = JSON.parse(out.trim()) as { value: string; locked: boolean; reason: string };
+    expect(result).toMatchObject({ value: "ran", locked: false });
+    expect(result.reason).toMatch(/cannot create the lock file \(E/);
+    expect(await readdir(dir)).toEqual([]);
   }, 30_000);
 });

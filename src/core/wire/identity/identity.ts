@@ -23,6 +23,8 @@ export interface Identity {
 export interface IdentityOptions {
   /** Where kimi-cli keeps device_id; read only when the profile sends X-Msh headers. */
   kimiShareDir: string;
+  /** Where kimi-code keeps device_id ($KIMI_CODE_HOME or ~/.kimi-code); read only by the kimi-code profile. */
+  kimiCodeHome?: string;
   /** Tests: fixed host facts instead of this machine's. */
   facts?: HostFacts;
   /** Tests: fixed device id instead of reading/creating `<kimiShareDir>/device_id`. */
@@ -33,6 +35,7 @@ type MshComputer = (client: MshClient, inputs: IdentityOptions) => Promise<Recor
 
 const MSH_SCHEMES: Readonly<Record<MshScheme, () => Promise<MshComputer>>> = {
   "kimi-cli": async () => (await import("./kimi-cli/msh-headers.ts")).mshHeaders,
+  "kimi-code": async () => (await import("./kimi-code/msh-headers.ts")).mshHeaders,
 };
 
 /**

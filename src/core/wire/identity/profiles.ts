@@ -6,12 +6,14 @@
 // - "opencode" (default, honest): chat keeps opencode's own User-Agent and gets no X-Msh-*; the plugin's
 //   own calls (OAuth, /models, /usages) say `opencode-kimi-code/<version>`, no X-Msh-*.
 // - "kimi-cli" (explicit opt-in): byte-for-byte what kimi-cli 1.49.0 sends (kimi-cli-wire.md §1–§2.3).
+// - "kimi-code" (explicit opt-in): what kimi-code 2.1.0, Kimi's current official client, sends
+//   (kimi-code-official.md "Wire"; recorded from kimi-code itself: test/fixtures/kimi-code-2.1.0-wire.json).
 import { PLUGIN_USER_AGENT } from "../../config/constants.ts";
 import type { IdentityName } from "../../config/options.ts";
 
-/** chat: POST /chat/completions. oauth: device authorization, token polling, refresh. api: /models, /usages. */
-export type CallKind = "chat" | "oauth" | "api";
-export const CALL_KINDS: readonly CallKind[] = ["chat", "oauth", "api"];
+/** chat: POST /chat/completions. oauth: device authorization, token polling, refresh. api: /models. usage: /usages. */
+export type CallKind = "chat" | "oauth" | "api" | "usage";
+export const CALL_KINDS: readonly CallKind[] = ["chat", "oauth", "api", "usage"];
 /** The headers an identity puts on a call of a kind (`Identity.headers`), as callers depend on it. */
 export type HeaderSource = (kind: CallKind) => Promise<Record<string, string>>;
 
@@ -32,7 +34,7 @@ export const KIMI_CLI_AIOHTTP_USER_AGENT = "Python/3.14 aiohttp/3.13.3";
  * How an X-Msh set is computed. Each scheme is a module under this folder, loaded only when a profile
  * that uses it sends X-Msh headers (identity.ts MSH_SCHEMES).
  */
-export type MshScheme = "kimi-cli";
+export type MshScheme = "kimi-cli" | "kimi-code";
 
 /** What the X-Msh set claims to be (`X-Msh-Platform`, `X-Msh-Version`) and how it is computed. */
 export interface MshClient {
@@ -61,10 +63,21 @@ export interface Profile {
 
 export const KIMI_CLI_CLIENT: MshClient = { platform: "kimi_cli", version: KIMI_CLI_VERSION, scheme: "kimi-cli" };
 
+/** kimi-code release we reproduce (npm @moonshot-ai/kimi-code, pinned as a devDependency). */
+export const KIMI_CODE_VERSION = "2.1.0";
+/** kimi-code's User-Agent on every call it makes with its identity (`createKimiUserAgent`, dist/main.mjs 61171-61176). */
+export const KIMI_CODE_USER_AGENT = `kimi-code-cli/${KIMI_CODE_VERSION}`;
+export const KIMI_CODE_CLIENT: MshClient = { platform: "kimi_code_cli", version: KIMI_CODE_VERSION, scheme: "kimi-code" };
+/**
+ * kimi-code's /usages call sets no User-Agent, so it carries its runtime's default: `Bun/<version>` under
+ * bun (what opencode runs on), `node` under Node (dist/main.mjs 61394-61405; recorded in the fixture).
+ */
+export const RUNTIME_DEFAULT_USER_AGENT = process.versions.bun ? `Bun/${process.versions.bun}` : "node";
+
 /**
  * THE identity table. One row per identity; one rule per kind of call.
- * (For reference, kimi-code, the successor, would be client { platform: "kimi_code_cli",
- * version: "<ver>" } with User-Agent `kimi-code-cli/<ver>`, kimi-cli-wire.md §11; it is not offered.)
+ * kimi-code 2.1.0 puts its User-Agent and X-Msh set on OAuth, /models and chat; its /usages call
+ * carries neither (only `Authorization`, `Accept` and the runtime's default User-Agent).
  */
 export const PROFILES: Readonly<Record<IdentityName, Readonly<Profile>>> = {
   opencode: {
@@ -73,6 +86,7 @@ export const PROFILES: Readonly<Record<IdentityName, Readonly<Profile>>> = {
       chat: { userAgent: KEEP_CALLER_USER_AGENT, msh: false },
       oauth: { userAgent: PLUGIN_USER_AGENT, msh: false },
       api: { userAgent: PLUGIN_USER_AGENT, msh: false },
+      usage: { userAgent: PLUGIN_USER_AGENT, msh: false },
     },
   },
   "kimi-cli": {
@@ -82,6 +96,17 @@ export const PROFILES: Readonly<Record<IdentityName, Readonly<Profile>>> = {
       chat: { userAgent: KIMI_CLI_USER_AGENT, msh: true },
       oauth: { userAgent: KIMI_CLI_AIOHTTP_USER_AGENT, msh: true },
       api: { userAgent: KIMI_CLI_AIOHTTP_USER_AGENT, msh: false },
+      usage: { userAgent: KIMI_CLI_AIOHTTP_USER_AGENT, msh: false },
+    },
+  },
+  "kimi-code": {
+    description: `kimi-code ${KIMI_CODE_VERSION}`,
+    client: KIMI_CODE_CLIENT,
+    calls: {
+      chat: { userAgent: KIMI_CODE_USER_AGENT, msh: true },
+      oauth: { userAgent: KIMI_CODE_USER_AGENT, msh: true },
+      api: { userAgent: KIMI_CODE_USER_AGENT, msh: true },
+      usage: { userAgent: RUNTIME_DEFAULT_USER_AGENT, msh: false },
     },
   },
 };

@@ -6,6 +6,9 @@
 // - exists → its text, Python-`str.strip()`-ed, no format check (an empty file gives "", as kimi-cli);
 // - missing → `uuid4().hex` (32 lowercase hex, no dashes), UTF-8, no trailing newline, mode 0600.
 //
+// kimi-code keeps its own id the same way (`<KIMI_CODE_HOME>/device_id`) in another format: see
+// KIMI_CODE_DEVICE_ID_FORMAT.
+//
 // Where we differ from kimi-cli, on purpose:
 // - Creation is atomic and race-free across processes: the id is written to a temp file in the same
 //   directory and published with link(2), which fails with EEXIST instead of overwriting, so when two
@@ -35,17 +38,38 @@ export function newDeviceId(): string {
   return randomUUID().replaceAll("-", "");
 }
 
+/** How a client reads an existing id and makes a new one. */
+export interface DeviceIdFormat {
+  read: (text: string) => string;
+  create: () => string;
+  /** An empty file counts as no id (kimi-code) rather than as the id "" (kimi-cli). */
+  emptyIsMissing: boolean;
+}
+
+/** kimi-cli 1.49.0: Python `str.strip()`, `uuid4().hex` (oauth.py:228-238). */
+export const KIMI_CLI_DEVICE_ID_FORMAT: DeviceIdFormat = { read: (t) => pythonStrip(t), create: newDeviceId, emptyIsMissing: false };
+
+/**
+ * kimi-code 2.1.0: JS `trim()`, `randomUUID()` with dashes; an empty file counts as missing
+ * (`readKimiDeviceId` / `createKimiDeviceId`, dist/main.mjs 61135-61160).
+ */
+export const KIMI_CODE_DEVICE_ID_FORMAT: DeviceIdFormat = {
+  read: (t) => t.trim(),
+  create: () => randomUUID(),
+  emptyIsMissing: true,
+};
+
 const cache = new Map<string, Promise<string>>();
 
 /**
- * The device id kept in `<shareDir>/device_id`, creating the file if needed. Never rejects (see the
+ * The device id kept in `<dir>/device_id`, creating the file if needed. Never rejects (see the
  * file header for the fallback). Concurrent callers for one path share one read.
  */
-export function getDeviceId(shareDir: string): Promise<string> {
+export function getDeviceId(shareDir: string, format: DeviceIdFormat = KIMI_CLI_DEVICE_ID_FORMAT): Promise<string> {
   const dir = resolve(shareDir);
   let pending = cache.get(dir);
   if (!pending) {
-    pending = loadOrCreate(dir);
+    pending = loadOrCreate(dir, format);
     cache.set(dir, pending);
   }
   return pending;
@@ -60,11 +84,12 @@ function errorCode(err: unknown): string | undefined {
   return err && typeof err === "object" && "code" in err && typeof err.code === "string" ? err.code : undefined;
 }
 
-async function readIfExists(path: string): Promise<string | undefined> {
+async function readIfExists(path: string, format: DeviceIdFormat): Promise<string | undefined> {
   try {
     // Lenient UTF-8 (kimi-cli would raise on invalid bytes); replacement characters are non-ASCII and
     // are later dropped by the header sanitiser.
-    return pythonStrip(await readFile(path, "utf8"));
+    const id = format.read(await readFile(path, "utf8"));
+    return id === "" && format.emptyIsMissing ? undefined : id;
   } catch (err) {
     if (errorCode(err) === "ENOENT") return undefined;
     throw err;
@@ -74,14 +99,14 @@ async function readIfExists(path: string): Promise<string | undefined> {
 /** Errors that mean "this filesystem cannot hard-link", not "someone else was faster". */
 const NO_LINK_CODES = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS", "EXDEV", "EMLINK", "EINVAL"]);
 
-async function loadOrCreate(dir: string): Promise<string> {
+async function loadOrCreate(dir: string, format: DeviceIdFormat): Promise<string> {
   const path = join(dir, DEVICE_ID_FILE);
   try {
-    const existing = await readIfExists(path);
+    const existing = await readIfExists(path, format);
     if (existing !== undefined) return existing;
 
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const id = newDeviceId();
+    const id = format.create();
     const temp = join(dir, `.${DEVICE_ID_FILE}.${process.pid}.${newDeviceId().slice(0, 12)}.tmp`);
     try {
       await writeFile(temp, id, { encoding: "utf8", mode: 0o600, flag: "wx" });
@@ -91,7 +116,7 @@ async function loadOrCreate(dir: string): Promise<string> {
         return id;
       } catch (err) {
         const code = errorCode(err);
-        if (code === "EEXIST") return await adoptWinner(path);
+        if (code === "EEXIST") return await adoptWinner(path, format);
         if (!code || !NO_LINK_CODES.has(code)) throw err;
       }
       // No hard links here: exclusive create, which also never overwrites another process's id.
@@ -100,14 +125,14 @@ async function loadOrCreate(dir: string): Promise<string> {
         await chmod(path, 0o600).catch(() => {});
         return id;
       } catch (err) {
-        if (errorCode(err) === "EEXIST") return await adoptWinner(path);
+        if (errorCode(err) === "EEXIST") return await adoptWinner(path, format);
         throw err;
       }
     } finally {
       await rm(temp, { force: true }).catch(() => {});
     }
   } catch (err) {
-    const fallback = newDeviceId();
+    const fallback = format.create();
     log("warn", `cannot read or create the device id at ${path}; using a temporary id for this process`, {
       error: err instanceof Error ? err.message : String(err),
     });
@@ -115,8 +140,8 @@ async function loadOrCreate(dir: string): Promise<string> {
   }
 }
 
-async function adoptWinner(path: string): Promise<string> {
-  const winner = await readIfExists(path);
-  if (winner === undefined) throw new Error(`${path} vanished right after another process created it`);
+async function adoptWinner(path: string, format: DeviceIdFormat): Promise<string> {
+  const winner = await readIfExists(path, format);
+  if (winner === undefined) throw new Error(`${path} is missing or empty right after another process created it`);
   return winner;
 }
