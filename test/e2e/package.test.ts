@@ -1,6 +1,7 @@
 // The package as users get it: `npm pack` this checkout, install the tarball offline into a temp
 // folder, and have opencode load the installed package dir (not the checkout) for a login and a chat.
-// Catches files missing from package.json "files" or a broken "main"/"exports".
+// Catches files missing from package.json "files" or a broken "main"/"exports". The packed `kimi-code`
+// CLI (compiled at pack time) runs under plain Node: --help, and status/usage against the emulator.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
@@ -54,6 +55,9 @@ test("the packed and installed package loads in opencode: login and a chat turn 
   expect(existsSync(join(pkgDir, "test"))).toBe(false);
   expect(existsSync(join(pkgDir, "emulator"))).toBe(false);
   expect(existsSync(join(pkgDir, "node_modules"))).toBe(false);
+  expect(existsSync(join(pkgDir, "dist", "cli", "main.js"))).toBe(true);
+  expect(existsSync(join(pkgDir, "CHANGELOG.md"))).toBe(true);
+  expect(readdirSync(join(pkgDir, "dist"), { recursive: true }).filter((f) => /\.ts$|test/.test(String(f)))).toEqual([]);
 
   const home = kimiHome(emu, { pluginPath: pkgDir });
   const loginRes = await login(home, PROVIDER, DEVICE_LOGIN, { timeoutMs: 60_000 });
@@ -68,4 +72,25 @@ test("the packed and installed package loads in opencode: login and a chat turn 
   expect((main?.body as Record<string, unknown>).reasoning_effort).toBe("high");
   expect(logProblems(home).filter((l) => l.includes("failed to load plugin"))).toEqual([]);
   expect([...pluginErrors(loginRes.stderr), ...pluginErrors(run.stderr)]).toEqual([]);
+
+  // The CLI from the tarball, through npm's bin link, under plain Node (not bun).
+  const bin = join(installDir, "node_modules", ".bin", "kimi-code");
+  // Asynchronous: the emulator answers from this process's event loop.
+  const node = async (args: string[]) => {
+    const p = Bun.spawn(["node", bin, ...args], { cwd: home.cwd, env: { ...home.env, PATH: process.env.PATH ?? "" }, stdout: "pipe", stderr: "pipe" });
+    const [status, stdout, stderr] = await Promise.all([p.exited, new Response(p.stdout).text(), new Response(p.stderr).text()]);
+    return { status, stdout, stderr };
+  };
+  const nodeVersion = spawnSync("node", ["--version"], { encoding: "utf8" }).stdout.trim();
+  expect(Number(/^v(\d+)/.exec(nodeVersion)?.[1])).toBeGreaterThanOrEqual(20);
+  const help = await node(["--help"]);
+  expect(help.status, help.stderr).toBe(0);
+  expect(help.stdout).toContain("Usage: kimi-code <command>");
+  const status = await node(["status", "--json"]);
+  expect(status.status, status.stderr).toBe(0);
+  expect(JSON.parse(status.stdout)).toMatchObject({ loggedIn: true, login: { type: "oauth", apiBase: emu.apiBase } });
+  const usage = await node(["usage"]);
+  expect(usage.status, usage.stderr).toBe(0);
+  expect(usage.stdout).toMatch(/5h limit\s+\[/);
+  expect(usage.stderr).toBe("");
 }, 180_000);
