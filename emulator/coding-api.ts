@@ -39,7 +39,7 @@ export async function handleApi(ctx: RouteContext): Promise<void> {
 }
 
 /** The bearer (access token or API key), or undefined after answering 401. */
-function authenticate(ctx: RouteContext): string | undefined {
+export function authenticate(ctx: RouteContext): string | undefined {
   const { state, request, res } = ctx;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? "");
   const bearer = match?.[1];
@@ -209,7 +209,7 @@ function kimiCodeFields(body: Record<string, unknown>): Pick<ChatDecision, "thin
  * Closes the connection mid-answer. Under bun the write callback fires before the bytes leave, so
  * wait a moment first or the chunks already written would be lost with the socket.
  */
-async function dropConnection(ctx: RouteContext): Promise<void> {
+export async function dropConnection(ctx: RouteContext): Promise<void> {
   await sleep(DROP_FLUSH_MS, ctx.signal);
   // The socket, not the response: bun's res.destroy() after an await answers an empty 200 instead.
   (ctx.res.socket ?? ctx.res).destroy();
@@ -245,7 +245,7 @@ function planReply(ctx: RouteContext, view: ChatRequestView): ReplyPlan {
 }
 
 /** Writes and waits until the data is handed to the socket (so a later drop cannot discard it). */
-function write(res: ServerResponse, data: string): Promise<void> {
+export function write(res: ServerResponse, data: string): Promise<void> {
   return new Promise((resolve) => {
     if (res.destroyed) return resolve();
     res.once("close", resolve);

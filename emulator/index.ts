@@ -6,9 +6,11 @@ import { randomBytes } from "node:crypto";
 import { handleApi } from "./coding-api.ts";
 import { readRequest, send, sendJson, sleep, apiError } from "./http.ts";
 import type { HostKind } from "./records.ts";
+import { handleMessages, MESSAGES_PATH } from "./messages.ts";
 import { handleOAuth } from "./oauth.ts";
 import { DEFAULT_OPTIONS, resolveOptions, type EmulatorOptions } from "./options.ts";
 import { EmulatorState } from "./state.ts";
+import { handleWebTool, isWebToolRequest } from "./web-tools.ts";
 
 export * from "./options.ts";
 export { EmulatorState, DEFAULT_REPLY_TEXT, DEFAULT_REASONING_TEXT, HTML_ERROR_PAGE } from "./state.ts";
@@ -19,7 +21,12 @@ export type { TokenPair } from "./tokens.ts";
 export type { UsageSnapshot, WindowUsage } from "./quota.ts";
 export { decodeJwt } from "./jwt.ts";
 export { GATE_MESSAGE, MEMBERSHIP_MESSAGE, API_PREFIX } from "./coding-api.ts";
+export { MESSAGES_PATH, messagesError, missingReasoningIndex } from "./messages.ts";
+export { thinkingSignature } from "./anthropic-sse.ts";
 export { DEVICE_CODE_GRANT, VERIFICATION_PATH } from "./oauth.ts";
+export { SEARCH_PATH, FETCH_PATH, DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT, defaultSearchResults, defaultPage } from "./web-tools.ts";
+export type { SearchResult, SearchQuery, FetchedPage, SearchScript, FetchScript } from "./web-scripts.ts";
+export { toolRoundTrip, toolResultsOf } from "./tool-script.ts";
 export * from "./kimi-errors.ts";
 export { PLATFORM_USER_AGENTS, DEFAULT_QUOTA_ERROR_ROWS } from "./chat-limits.ts";
 export { FUNDED_BOOSTER_WALLET, DISABLED_BOOSTER_WALLET, type BoosterWalletForm } from "./usages-body.ts";
@@ -69,6 +76,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     }
     const ctx = { state, request, res, fault, signal: closing.signal };
     if (host === "oauth") handleOAuth(ctx);
+    else if (request.path === MESSAGES_PATH) await handleMessages(ctx);
+    else if (isWebToolRequest(request.method, request.path)) handleWebTool(ctx);
     else await handleApi(ctx);
   }
 

@@ -143,6 +143,10 @@ export interface EmulatorOptions {
   models?: ModelSpec[];
   allowedUserAgentPrefixes?: string[];
   allowedPlatforms?: string[];
+  /** Client gate of /messages, independent of the chat one: allowed UA prefixes; null = not gated. */
+  messagesAllowedUserAgentPrefixes?: string[] | null;
+  /** /messages with thinking on rejects assistant tool-call turns without a thinking block. Default true. */
+  messagesRequireReasoningHistory?: boolean;
   /** Every chat request answers 402 membership_expired_error. Default false. */
   membershipExpired?: boolean;
   /** Bearer values (API keys or access tokens) whose membership has expired (402). */
@@ -177,6 +181,11 @@ export interface EmulatorOptions {
   engineOverloaded?: boolean;
   /** Pause between SSE chunks. Default 0. */
   chunkDelayMs?: number;
+  /**
+   * Apply the chat's client gate to /search and /fetch too. Default false: not known for Kimi, and
+   * public clients of /search send no allowlisted User-Agent (see README "Web services").
+   */
+  webToolsGated?: boolean;
 }
 
 export type ResolvedOptions = Required<Omit<EmulatorOptions, "onDeviceLogin">> &
@@ -201,6 +210,8 @@ export const DEFAULT_OPTIONS: ResolvedOptions = {
   models: [...DEFAULT_MODELS],
   allowedUserAgentPrefixes: [...DEFAULT_ALLOWED_USER_AGENT_PREFIXES],
   allowedPlatforms: [...DEFAULT_ALLOWED_PLATFORMS],
+  messagesAllowedUserAgentPrefixes: null,
+  messagesRequireReasoningHistory: true,
   membershipExpired: false,
   expiredMembershipKeys: [],
   fiveHourRequestLimit: 300,
@@ -216,6 +227,7 @@ export const DEFAULT_OPTIONS: ResolvedOptions = {
   accountBlocked: false,
   engineOverloaded: false,
   chunkDelayMs: 0,
+  webToolsGated: false,
 };
 
 /** Defaults overlaid with the given options; `undefined` values keep the default. */

@@ -5,6 +5,8 @@ export type HostKind = "oauth" | "api";
 
 /** What the emulator decided for a served chat request. */
 export interface ChatDecision {
+  /** "messages" for POST /coding/v1/messages; absent for /chat/completions. */
+  route?: "messages";
   model: string;
   stream: boolean;
   thinking: boolean;

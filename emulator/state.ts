@@ -8,6 +8,7 @@ import { resolveOptions, type EmulatorOptions, type ResolvedOptions } from "./op
 import { PrefixCache } from "./prompt-cache.ts";
 import { QuotaMeter, type UsageSnapshot } from "./quota.ts";
 import { TokenStore, type TokenPair } from "./tokens.ts";
+import { WebScripts } from "./web-scripts.ts";
 
 
 export interface ScriptedReply {
@@ -49,6 +50,8 @@ export class EmulatorState {
   readonly deviceLogins = new DeviceLoginStore();
   readonly quota = new QuotaMeter();
   readonly promptCache = new PrefixCache();
+  /** Scripted /search results and /fetch pages (web-scripts.ts). */
+  readonly web = new WebScripts();
   /** Chats being answered now (Kimi's concurrency limit, `parallelLimit`). */
   readonly parallelChats = new ParallelChats();
   /** Filled in by startEmulator once both listeners are bound. */

@@ -7,14 +7,18 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
-
+import { selectOpencode } from "./opencode-install.ts";
 import { stripAnsi } from "./opencode-output.ts";
 
 export * from "./opencode-output.ts";
+export { PINNED_OPENCODE_BIN, PINNED_OPENCODE_VERSION, selectOpencode } from "./opencode-install.ts";
 
 export const REPO_ROOT = resolve(import.meta.dir, "..");
-export const OPENCODE_BIN = join(REPO_ROOT, "node_modules", ".bin", "opencode");
-export const OPENCODE_VERSION = "1.18.33";
+const selected = selectOpencode(process.env);
+/** The opencode binary every run uses: `selectOpencode` (scripts/opencode-install.ts). */
+export const OPENCODE_BIN = selected.bin;
+/** Its version (the matrix runs the same tests against other versions). */
+export const OPENCODE_VERSION = selected.version;
 /** The plugin entry of this checkout. */
 export const PLUGIN_ENTRY = join(REPO_ROOT, "src", "server", "index.ts");
 

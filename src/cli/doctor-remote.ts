@@ -82,9 +82,10 @@ export async function headerCheck(setup: Setup, credential: Credential, opencode
     api: { Accept: "application/json", "User-Agent": PLUGIN_USER_AGENT },
     usage: { Accept: "application/json", "User-Agent": PLUGIN_USER_AGENT },
     oauth: { "Content-Type": "application/x-www-form-urlencoded" },
+    web: { "User-Agent": PLUGIN_USER_AGENT, "Content-Type": "application/json" },
   };
-  const titles: Record<CallKind, string> = { chat: "chat (POST /chat/completions)", api: "model list (GET /models)", usage: "usage (GET /usages)", oauth: "OAuth (device login, refresh)" };
-  for (const kind of ["chat", "api", "usage", "oauth"] as const) {
+  const titles: Record<CallKind, string> = { chat: "chat (POST /chat/completions)", api: "model list (GET /models)", usage: "usage (GET /usages)", oauth: "OAuth (device login, refresh)", web: "web tools (POST /search, /fetch)" };
+  for (const kind of ["chat", "api", "usage", "oauth", "web"] as const) {
     // A plain list, not Headers: the redacted bearer is not a legal header value.
     const headers = new Map<string, [string, string]>();
     const set = (name: string, value: string) => headers.set(name.toLowerCase(), [name, value]);
@@ -108,6 +109,9 @@ const PROBE_VERDICTS: Record<string, string> = {
   kimi_rate_limited: "rate limited",
   kimi_wait_required: "Kimi asks to wait",
   kimi_forbidden: "refused",
+  kimi_account_blocked: "the account is blocked by Kimi",
+  kimi_busy: "Kimi kept answering busy",
+  kimi_model_not_found: "the model is not in this plan",
   kimi_wrong_base: "the login belongs to another API base",
   kimi_bad_key: "the stored key is not a Kimi Code key",
   kimi_refresh_unavailable: "the token could not be refreshed",

@@ -12,18 +12,23 @@ import { log } from "../core/support/log.ts";
 import { messages } from "../core/support/errors.ts";
 import { credentialFromStore, credentialProblem } from "../core/tokens/credential.ts";
 import { createRuntime, type PluginOverrides, type Runtime } from "./runtime.ts";
+import { webToolHooks } from "./web-tools.ts";
 
 const LOGIN_DISCOVERY_TIMEOUT_MS = 10_000;
 
 export async function createHooks(input: PluginInput, rawOptions?: unknown, overrides: PluginOverrides = {}): Promise<Hooks> {
   const rt = createRuntime(input, rawOptions, overrides);
   const { options } = rt;
+  // The web tools exist only while a login is stored at start (opencode reads `tool` once).
+  const webTools = options.webTools && (await rt.hasStoredLogin()) ? webToolHooks(rt.webClient) : {};
+  if (!options.webTools) log("debug", "web tools are turned off (webTools / KIMI_CODE_WEB_TOOLS)");
   return {
+    ...webTools,
     async config(config) {
       try {
         const cached = await rt.cachedModels(options.apiBase);
         const models = cached?.models.length ? cached.models : [...DEFAULT_MODELS];
-        applyProviderConfig(config, buildProviderBlock({ models, apiBase: options.apiBase, identity: options.identity }));
+        applyProviderConfig(config, buildProviderBlock({ models, apiBase: options.apiBase, identity: options.identity, protocol: options.protocol }));
       } catch (error) {
         log("error", "could not register the Kimi Code provider", { error: (error as Error).message });
       }
@@ -46,7 +51,7 @@ export async function createHooks(input: PluginInput, rawOptions?: unknown, over
 
     async "chat.params"(hookInput, output) {
       try {
-        applyChatParams(hookInput, output, { identity: options.identity });
+        applyChatParams(hookInput, output, { identity: options.identity, protocol: options.protocol });
       } catch (error) {
         log("error", "chat.params failed; request sent unchanged", { error: (error as Error).message });
       }

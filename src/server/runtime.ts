@@ -1,6 +1,7 @@
 // The plugin's long-lived parts for one opencode process, assembled from the core: resolved options,
 // the identity, the token keeper (persisting through opencode's auth store), model discovery with its
 // cache, and the request path's fetch. hooks.ts turns them into opencode hooks.
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { PluginInput } from "@opencode-ai/plugin";
 import { PLUGIN_NAME, PROVIDER_ID } from "../core/config/constants.ts";
@@ -16,6 +17,7 @@ import { withFileLock } from "../core/tokens/refresh-lock.ts";
 import { fetchUsage } from "../core/usage/usage.ts";
 import { createIdentity, type Identity } from "../core/wire/identity/identity.ts";
 import { createRequestFetch } from "../core/wire/request.ts";
+import { WebClient } from "../core/web/client.ts";
 
 /** Seams for tests; opencode never passes these. */
 export interface PluginOverrides {
@@ -30,6 +32,10 @@ export interface Runtime {
   identity: Identity;
   keeper: TokenKeeper;
   requestFetch: ReturnType<typeof createRequestFetch>;
+  /** Kimi's /search and /fetch with the keeper's credential (the web tools). */
+  webClient: WebClient;
+  /** Whether opencode's auth store holds a Kimi Code login now (read from auth.json; never throws). */
+  hasStoredLogin(): Promise<boolean>;
   oauthFor(apiBase: string): OAuthClient;
   /** The cached model list of an API base, read from disk once per start (config hook and loader share it). */
   cachedModels(apiBase: string): ReturnType<typeof readModelCache>;
@@ -96,8 +102,10 @@ export function createRuntime(input: PluginInput, rawOptions: unknown, overrides
     if (result && result.error) throw new Error(`auth.set failed: ${JSON.stringify(result.error)}`);
   };
   const lockPath = join(options.opencodeDataDir, `auth.json.${PROVIDER_ID}.lock`);
+  // Until opencode runs the loader (and hands over its reader), read auth.json the way it stores it.
+  const readStore = async () => (readAuth ? readAuth() : readAuthFile(options.opencodeDataDir));
   const keeper = new TokenKeeper({
-    load: async () => (readAuth ? credentialFromStore(await readAuth(), options.apiBase) : undefined),
+    load: async () => credentialFromStore(await readStore(), options.apiBase),
     persist,
     refreshGrant: (refreshToken, apiBase) => oauthFor(apiBase).refresh(refreshToken),
     lockPath,
@@ -114,26 +122,30 @@ export function createRuntime(input: PluginInput, rawOptions: unknown, overrides
     keeper.reset();
   };
 
-  const requestFetch = createRequestFetch({
-    keeper,
-    identity,
-    configuredApiBase: options.apiBase,
-    fetch: fetchImpl,
-    quota: async (credential) =>
-      fetchUsage({
-        apiBase: credential.apiBase,
-        token: tokenOf(credential),
-        headers: await identity.headers("usage"),
-        fetch: fetchImpl,
-        timeoutMs: QUOTA_LOOKUP_TIMEOUT_MS,
-      }),
-  });
+  const quota = async (credential: Credential) =>
+    fetchUsage({
+      apiBase: credential.apiBase,
+      token: tokenOf(credential),
+      headers: await identity.headers("usage"),
+      fetch: fetchImpl,
+      timeoutMs: QUOTA_LOOKUP_TIMEOUT_MS,
+    });
+  const requestFetch = createRequestFetch({ keeper, identity, configuredApiBase: options.apiBase, fetch: fetchImpl, quota });
+  const webClient = new WebClient({ keeper, identity, quota, fetch: fetchImpl });
 
   return {
     options,
     identity,
     keeper,
     requestFetch,
+    webClient,
+    hasStoredLogin: async () => {
+      try {
+        return credentialFromStore(await readStore(), options.apiBase) !== undefined;
+      } catch {
+        return false;
+      }
+    },
     oauthFor,
     cachedModels,
     discover,
@@ -143,4 +155,14 @@ export function createRuntime(input: PluginInput, rawOptions: unknown, overrides
       readAuth = read;
     },
   };
+}
+
+/** This provider's entry of opencode's auth.json ($XDG_DATA_HOME/opencode/auth.json), or undefined. */
+async function readAuthFile(dataDir: string): Promise<unknown> {
+  try {
+    const all = JSON.parse(await readFile(join(dataDir, "auth.json"), "utf8")) as Record<string, unknown>;
+    return all?.[PROVIDER_ID];
+  } catch {
+    return undefined;
+  }
 }

@@ -49,7 +49,7 @@ describe("kimi-code doctor", () => {
     const r = await w.run(["doctor"]);
     expect(r.code, r.out).toBe(0);
     expect(r.out).toContain("All checks passed.");
-    expect(r.out).toMatch(/ok {4}opencode 1\.18\.33 at .* \(supported: >=1\.18\.33\)/);
+    expect(r.out).toMatch(/ok {4}opencode 1\.18\.33 at .* \(supported: >=1\.14\.34\)/);
     expect(r.out).toContain(`ok    "opencode-kimi-code" in ${w.configFile}`);
     expect(r.out).toMatch(/ok {4}this clock is \d+ s (ahead of|behind) Kimi's/);
     expect(r.out).toContain("ok    a one-token chat with kimi-for-coding was answered (HTTP 200)");
@@ -163,7 +163,7 @@ describe("kimi-code doctor", () => {
     const { code, checks } = await doctor(w);
     expect(code).toBe(1);
     expect(chat(checks).text).toContain("quota used up");
-    expect(chat(checks).fix).toContain("5h limit");
+    expect(chat(checks).fix).toContain("5-hour usage limit is used up");
     expect(chat(checks).fix).toMatch(/resets (at|on) .*\(in \d/);
   });
 
@@ -176,7 +176,7 @@ describe("kimi-code doctor", () => {
       const { code, checks } = await doctor(w);
       expect(code).toBe(1);
       expect(chat(checks).text).toContain("rate limited (HTTP 429");
-      expect(chat(checks).fix).toMatch(/limit used 1\/1, resets at \d\d:\d\d \(in (1|2) min|less than a minute\)/);
+      expect(chat(checks).fix).toMatch(/5-hour usage limit is used up; it resets at \d\d:\d\d \(in ((1|2) min|less than a minute)\)/);
     } finally {
       emu.state.configure({ fiveHourWindowSec: 18000 });
       emu.state.resetQuota();

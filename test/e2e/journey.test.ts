@@ -20,6 +20,7 @@ import {
   sessionChats,
   startKimi,
 } from "./kimi.ts";
+import { OPENCODE } from "./opencode-behaviour.ts";
 
 let emu: RunningEmulator;
 let home: OpencodeHome;
@@ -115,15 +116,16 @@ test("chat turns: emulator token, opencode's User-Agent, variant fields, prompt_
     expect(names.filter((n) => n.startsWith("x-opencode-kimi-") || n.startsWith("x-msh-") || n === "x-api-key")).toEqual([]);
     expect(bodyOf(r).model).toBe("kimi-for-coding");
     expect(bodyOf(r).prompt_cache_key).toBe(sessionId);
-    expect(headers["x-session-id"]).toBe(sessionId);
+    expect(headers["x-session-affinity"]).toBe(sessionId);
+    expect(headers["x-session-id"]).toBe(OPENCODE.sessionIdHeader ? sessionId : undefined);
     expect(r.status).toBe(200);
   }
   const mainBody = bodyOf(h.main[0]);
   expect(mainBody.reasoning_effort).toBe("high");
   expect(mainBody.thinking).toBeUndefined();
   expect(h.main[0]?.chat?.thinking).toBe(true);
-  // The title request carries the first variant: off.
-  expect(bodyOf(h.title).thinking).toEqual({ type: "disabled" });
+  // The title request carries the first variant (off) where opencode sends variants there at all.
+  expect(bodyOf(h.title).thinking).toEqual(OPENCODE.titleUsesFirstVariant ? { type: "disabled" } : undefined);
   expect(bodyOf(h.title).reasoning_effort).toBeUndefined();
 
   // --variant off, default format: the reply is printed as it streamed.
@@ -132,7 +134,7 @@ test("chat turns: emulator token, opencode's User-Agent, variant fields, prompt_
   const offSessions = new Set(
     emu.state
       .requestsTo(CHAT_PATH)
-      .map((r) => r.headers["x-session-id"])
+      .map((r) => r.headers["x-session-affinity"])
       .filter((s): s is string => typeof s === "string" && s !== sessionId),
   );
   expect(offSessions.size).toBe(1);

@@ -5,6 +5,7 @@ import {
   cleanup,
   createHome,
   kimiEnv,
+  OPENCODE_VERSION,
   PLUGIN_ENTRY,
   stripAnsi,
   writeAuth,
@@ -20,8 +21,8 @@ export const TOKEN_PATH = "/api/oauth/token";
 export const CLIENT_ID = "17e5f671-d194-4dfb-9706-5516cb48c098";
 export const REPLY = "Hello from the Kimi Code emulator.";
 export const REASONING = "The user wants a short answer. I will reply briefly.";
-/** What opencode 1.18.33 sends as User-Agent on chat requests (NOTES.md §3). */
-export const OPENCODE_UA_PREFIX = "opencode/1.18.33 ";
+/** What the opencode under test sends as User-Agent on chat requests (NOTES.md §3). */
+export const OPENCODE_UA_PREFIX = `opencode/${OPENCODE_VERSION} `;
 
 /** An emulator whose device logins complete on the plugin's first poll (1 s interval). */
 export function startKimi(options: EmulatorOptions = {}): Promise<RunningEmulator> {
@@ -73,9 +74,9 @@ export function bodyOf(r: RecordedRequest | undefined): Record<string, unknown> 
   return (r?.body ?? {}) as Record<string, unknown>;
 }
 
-/** Chat requests of one opencode session (by its `x-session-id`). */
+/** Chat requests of one opencode session (by `x-session-affinity`: every tested opencode sends it). */
 export function sessionChats(emu: RunningEmulator, sessionId: string): { title?: RecordedRequest; main: RecordedRequest[] } {
-  const all = emu.state.requestsTo(CHAT_PATH).filter((r) => r.headers["x-session-id"] === sessionId);
+  const all = emu.state.requestsTo(CHAT_PATH).filter((r) => r.headers["x-session-affinity"] === sessionId);
   const title = all.find(isTitle);
   return { ...(title ? { title } : {}), main: all.filter((r) => !isTitle(r)) };
 }
@@ -86,7 +87,7 @@ export function sessionIdOf(emu: RunningEmulator, before: number): string | unde
     emu.state
       .requestsTo(CHAT_PATH)
       .slice(before)
-      .map((r) => r.headers["x-session-id"])
+      .map((r) => r.headers["x-session-affinity"])
       .filter((v): v is string => typeof v === "string"),
   );
   return ids.size === 1 ? [...ids][0] : undefined;

@@ -220,7 +220,7 @@ describe("quota and plan", () => {
       expect(res.status).toBe(403); // final: the reset is hours away, retrying cannot help
       const { error } = (await res.json()) as { error: { message: string; type: string } };
       expect(error.type).toBe("kimi_quota_exhausted");
-      expect(error.message).toMatch(/5h limit used up, resets .* \(in [45] h/);
+      expect(error.message).toMatch(/5-hour usage limit is used up for this account. It resets .* \(in [45] h/);
     } finally {
       emu.state.configure({ fiveHourRequestLimit: 300 });
       emu.state.resetQuota();

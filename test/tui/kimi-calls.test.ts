@@ -46,7 +46,7 @@ describe("usage", () => {
     const outcome = await createKimiCalls(undefined, { env: w.env }).usage();
     if (outcome.kind !== "ok") throw new Error(`expected ok, got ${JSON.stringify(outcome)}`);
     expect(outcome.report.windows.map((x) => x.label).sort()).toEqual(["5h limit", "Weekly limit"]);
-    expect(outcome.report.windows.every((x) => x.used >= 1)).toBe(true);
+    expect(outcome.report.windows.every((x) => x.used > 0), JSON.stringify(outcome.report.windows)).toBe(true);
   });
 
   test("a due token is refreshed first and written back (0600, other entries kept)", async () => {

@@ -82,3 +82,8 @@ export const DEFAULT_OUTPUT_LIMIT = 32_768;
 /** Where API keys come from, for the message shown when a key is rejected. */
 export const API_KEY_HELP_URL = "https://www.kimi.com/code/console";
 export const API_KEY_PREFIX = "sk-kimi-";
+
+/** Where Kimi's weekly-quota answer sends the user to buy extra usage or upgrade (openclaw/openclaw PR #142656). */
+export const KIMI_QUOTA_URL = "https://www.kimi.com/membership/subscription?tab=quota";
+/** Kimi Code's home: plans, console, support and the Community Guidelines are linked from there. */
+export const KIMI_CODE_URL = "https://www.kimi.com/code";

@@ -9,8 +9,16 @@ import { log } from "../support/log.ts";
 export const IDENTITY_NAMES = ["opencode", "kimi-cli", "kimi-code"] as const;
 export type IdentityName = (typeof IDENTITY_NAMES)[number];
 
+/**
+ * Kimi's two chat routes on the same API base: "openai" = POST /chat/completions (default), "anthropic"
+ * = POST /messages (Anthropic Messages, not gated by client identity: landscape.md §2.4).
+ */
+export const PROTOCOL_NAMES = ["openai", "anthropic"] as const;
+export type ProtocolName = (typeof PROTOCOL_NAMES)[number];
+
 export interface ResolvedOptions {
   identity: IdentityName;
+  protocol: ProtocolName;
   region: Region;
   /** OAuth host of logins for `apiBase`, without trailing slash, e.g. https://auth.kimi.com (see oauthHostFor). */
   oauthHost: string;
@@ -24,6 +32,8 @@ export interface ResolvedOptions {
   opencodeDataDir: string;
   /** Our cache dir (model list): $XDG_CACHE_HOME/opencode-kimi-code */
   cacheDir: string;
+  /** Offer Kimi's web search and page fetch as tools (option `webTools`, env KIMI_CODE_WEB_TOOLS). */
+  webTools: boolean;
   /** Problems found while resolving, already logged; shown by diagnostics. */
   warnings: string[];
 }
@@ -77,6 +87,13 @@ export function resolveOptions(pluginOptions: unknown, env: Env = process.env): 
     else warnings.push(`identity "${identityRaw}" is unknown (use ${IDENTITY_NAMES.join(", ")}); using "opencode"`);
   }
 
+  const protocolRaw = pick(env, "KIMI_CODE_PROTOCOL") ?? optionString(options, "protocol", warnings);
+  let protocol: ProtocolName = "openai";
+  if (protocolRaw !== undefined) {
+    if ((PROTOCOL_NAMES as readonly string[]).includes(protocolRaw)) protocol = protocolRaw as ProtocolName;
+    else warnings.push(`protocol "${protocolRaw}" is unknown (use ${PROTOCOL_NAMES.join(" or ")}); using "openai"`);
+  }
+
   const regionRaw = pick(env, "KIMI_CODE_REGION") ?? optionString(options, "region", warnings);
   let region: Region = "cn";
   if (regionRaw !== undefined) {
@@ -97,6 +114,8 @@ export function resolveOptions(pluginOptions: unknown, env: Env = process.env): 
   }
   const oauthHost = kimiHost ?? overrideHost ?? REGIONS[region].oauthHost;
 
+  const webTools = resolveSwitch(pick(env, "KIMI_CODE_WEB_TOOLS"), options.webTools, "webTools", warnings);
+
   const home = env.HOME || homedir();
   const kimiShareDir = pick(env, "KIMI_SHARE_DIR") ?? join(home, ".kimi");
   const kimiCodeHome = pick(env, "KIMI_CODE_HOME") ?? join(home, ".kimi-code");
@@ -106,6 +125,7 @@ export function resolveOptions(pluginOptions: unknown, env: Env = process.env): 
   for (const w of warnings) log("error", `configuration: ${w}`);
   return {
     identity,
+    protocol,
     region,
     oauthHost,
     apiBase,
@@ -113,8 +133,32 @@ export function resolveOptions(pluginOptions: unknown, env: Env = process.env): 
     kimiCodeHome,
     opencodeDataDir: join(dataHome, "opencode"),
     cacheDir: join(cacheHome, "opencode-kimi-code"),
+    webTools,
     warnings,
   };
+}
+
+const ON = ["1", "true", "on", "yes"];
+const OFF = ["0", "false", "off", "no"];
+
+function switchWord(raw: string): boolean | undefined {
+  const word = raw.trim().toLowerCase();
+  return ON.includes(word) ? true : OFF.includes(word) ? false : undefined;
+}
+
+/** An on/off setting, default on: the env word wins over the option (a boolean or the same words). */
+function resolveSwitch(envRaw: string | undefined, option: unknown, key: string, warnings: string[]): boolean {
+  if (envRaw !== undefined) {
+    const v = switchWord(envRaw);
+    if (v !== undefined) return v;
+    warnings.push(`${key} "${envRaw}" is not one of ${[...ON, ...OFF].join(", ")}; keeping it on`);
+  }
+  if (option === undefined || option === null) return true;
+  if (typeof option === "boolean") return option;
+  const v = typeof option === "string" ? switchWord(option) : undefined;
+  if (v !== undefined) return v;
+  warnings.push(`plugin option "${key}" must be true or false; keeping it on`);
+  return true;
 }
 
 /** Kimi's own login server for one of Kimi's own API bases, else undefined. */

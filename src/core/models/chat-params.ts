@@ -10,10 +10,44 @@
 import { PROVIDER_ID } from "../config/constants.ts";
 import { isRecord } from "../support/http.ts";
 import { log } from "../support/log.ts";
-import type { IdentityName } from "../config/options.ts";
+import type { IdentityName, ProtocolName } from "../config/options.ts";
+import { ANTHROPIC_NPM } from "./anthropic-variants.ts";
 
 export interface ChatParamsContext {
   identity: IdentityName;
+  /** The configured route; a model whose `api.npm` says otherwise (a user's override) follows its npm. */
+  protocol?: ProtocolName;
+}
+
+/** Whether this request goes out through @ai-sdk/anthropic (Kimi's /messages route). */
+export function usesAnthropicRoute(model: Record<string, unknown>, configured: ProtocolName | undefined): boolean {
+  const npm = isRecord(model.api) ? model.api.npm : undefined;
+  return typeof npm === "string" && npm !== "" ? npm === ANTHROPIC_NPM : configured === "anthropic";
+}
+
+/**
+ * The Anthropic route's wire contract (anthropic-variants.ts). @ai-sdk/anthropic ignores options it
+ * does not know, so:
+ * - the session id rides in `metadata.userId` (body `metadata.user_id`), where kimi-code 2.1.0 puts its
+ *   cache key on this route (`assembleAnthropicRequest`), instead of `prompt_cache_key`;
+ * - an effort spelled for the OpenAI route (`reasoningEffort` / `reasoning_effort`, e.g. a user's
+ *   variant) becomes `effort` (body `output_config.effort`) unless one is set;
+ * - no effort goes out with thinking off (kimi-code sends none), and a null one (ANTHROPIC_MODEL_OPTIONS
+ *   cancelling opencode's default) is dropped.
+ */
+export function enforceAnthropicContract(options: Record<string, unknown>, sessionID: unknown): void {
+  if (typeof sessionID === "string" && sessionID !== "") {
+    const metadata = isRecord(options.metadata) ? options.metadata : {};
+    options.metadata = { ...metadata, userId: sessionID };
+  }
+  delete options.prompt_cache_key;
+  delete options.promptCacheKey;
+  const openaiEffort = options.reasoningEffort ?? options.reasoning_effort;
+  if ((options.effort === undefined || options.effort === null) && typeof openaiEffort === "string") options.effort = openaiEffort;
+  delete options.reasoningEffort;
+  delete options.reasoning_effort;
+  const thinking = isRecord(options.thinking) ? options.thinking : undefined;
+  if (options.effort === null || thinking?.type === "disabled") delete options.effort;
 }
 
 /** Effort values that mean "no thinking" when turned into kimi-cli's `thinking.type`. */
@@ -37,7 +71,7 @@ function preferOffForTitle(model: Record<string, unknown>, options: Record<strin
 }
 
 /** Option keys that carry reasoning: the provider-option spelling and the raw wire one (a user's). */
-const REASONING_KEYS = ["thinking", "reasoningEffort", "reasoning_effort"] as const;
+const REASONING_KEYS = ["thinking", "reasoningEffort", "reasoning_effort", "effort"] as const;
 
 /**
  * Safety net: when the options carry no reasoning field at all but the selected variant
@@ -45,14 +79,14 @@ const REASONING_KEYS = ["thinking", "reasoningEffort", "reasoning_effort"] as co
  * already merged them (then this is a no-op); it keeps the contract if a version stops doing so.
  */
 function ensureSelectedVariant(input: Record<string, unknown>, model: Record<string, unknown>, options: Record<string, unknown>): void {
-  if (REASONING_KEYS.some((k) => options[k] !== undefined)) return;
+  if (REASONING_KEYS.some((k) => options[k] !== undefined && options[k] !== null)) return;
   const message = isRecord(input.message) ? input.message : undefined;
   const selected = isRecord(message?.model) ? message.model.variant : undefined;
   if (typeof selected !== "string" || !isRecord(model.variants)) return;
   const variant = model.variants[selected];
   if (!isRecord(variant)) return;
   for (const [key, value] of Object.entries(variant)) {
-    if (key !== "disabled" && options[key] === undefined) options[key] = structuredClone(value);
+    if (key !== "disabled" && (options[key] === undefined || options[key] === null)) options[key] = structuredClone(value);
   }
 }
 
@@ -131,6 +165,12 @@ export function applyChatParams(input: unknown, output: unknown, ctx: ChatParams
       output.options = options;
     }
     const opts = options as Record<string, unknown>;
+    if (usesAnthropicRoute(input.model, ctx.protocol)) {
+      if (input.agent === "title") preferOffForTitle(input.model, opts);
+      else ensureSelectedVariant(input, input.model, opts);
+      enforceAnthropicContract(opts, input.sessionID);
+      return;
+    }
     if (typeof input.sessionID === "string" && input.sessionID !== "") opts.prompt_cache_key = input.sessionID;
     delete opts.promptCacheKey;
     if (input.agent === "title") preferOffForTitle(input.model, opts);

@@ -34,6 +34,11 @@ export interface DiscoveredModel {
   defaultEffort?: Effort;
   imageIn: boolean;
   videoIn: boolean;
+  /**
+   * "anthropic" when /models says the model is served over the Anthropic route (`protocol`, read by
+   * kimi-code 2.1.0 `toModelInfo`, which then sends it to {base}/messages); absent otherwise.
+   */
+  protocol?: "anthropic";
   /** False only when the server says `supports_tool_use: false`. */
   toolUse: boolean;
 }
@@ -94,6 +99,7 @@ function toModel(item: Record<string, unknown>, id: string): DiscoveredModel {
     videoIn: flag(item.supports_video_in),
     toolUse: item.supports_tool_use !== false && item.supports_tool_use !== "false",
   };
+  if (item.protocol === "anthropic") model.protocol = "anthropic";
 
   if (thinkingType === "no") {
     model.efforts = [];

@@ -5,10 +5,17 @@ import { PROVIDER_ID, PROVIDER_NAME } from "../config/constants.ts";
 import { DEFAULT_MODELS, type DiscoveredModel } from "./discovery.ts";
 import { isRecord } from "../support/http.ts";
 import { log } from "../support/log.ts";
-import type { IdentityName } from "../config/options.ts";
+import type { IdentityName, ProtocolName } from "../config/options.ts";
+import { ANTHROPIC_MODEL_OPTIONS, ANTHROPIC_NPM, anthropicVariantsFor } from "./anthropic-variants.ts";
 import { toProviderOptions, variantsFor } from "./variants.ts";
 
 export const PROVIDER_NPM = "@ai-sdk/openai-compatible";
+
+/** The AI SDK package opencode bundles for each of Kimi's routes; baseURL is the same API base for both. */
+export const NPM_FOR_PROTOCOL: Readonly<Record<ProtocolName, string>> = Object.freeze({
+  openai: PROVIDER_NPM,
+  anthropic: ANTHROPIC_NPM,
+});
 
 export type Modality = "text" | "image" | "video";
 
@@ -54,7 +61,7 @@ export function opencodeComputesVariants(modelId: string): boolean {
   return !id.includes("kimi") && !id.includes("k2p");
 }
 
-export function modelEntry(model: DiscoveredModel, identity: IdentityName): ModelEntry {
+export function modelEntry(model: DiscoveredModel, identity: IdentityName, protocol: ProtocolName = "openai"): ModelEntry {
   const input: Modality[] = ["text"];
   if (model.imageIn) input.push("image");
   if (model.videoIn) input.push("video");
@@ -67,7 +74,16 @@ export function modelEntry(model: DiscoveredModel, identity: IdentityName): Mode
     modalities: { input, output: ["text"] },
     limit: { context: model.contextLength, output: Math.min(model.outputLimit, model.contextLength) },
   };
-  if (model.reasoning) {
+  const anthropic = protocol === "anthropic" || model.protocol === "anthropic";
+  // A model /models puts on the Anthropic route takes it whatever the configured protocol (as kimi-code
+  // does); opencode honours a model-level `provider.npm` over the provider's.
+  if (anthropic && protocol !== "anthropic") entry.provider = { npm: ANTHROPIC_NPM };
+  if (model.reasoning && anthropic) {
+    // No `interleaved` here: it makes opencode move reasoning out of the assistant turns (into an
+    // OpenAI-style field), so the signed thinking blocks Kimi's history check needs would be lost.
+    entry.options = structuredClone(ANTHROPIC_MODEL_OPTIONS) as Record<string, unknown>;
+    entry.variants = anthropicVariantsFor(model);
+  } else if (model.reasoning) {
     entry.interleaved = { field: "reasoning_content" };
     const variants = variantsFor(model, identity);
     if (opencodeComputesVariants(model.id)) {
@@ -83,13 +99,14 @@ export function buildProviderBlock(args: {
   models: readonly DiscoveredModel[];
   apiBase: string;
   identity: IdentityName;
+  protocol?: ProtocolName;
 }): ProviderBlock {
   const list = args.models.length > 0 ? args.models : DEFAULT_MODELS;
   const models: Record<string, ModelEntry> = {};
   // Own-property checks: a model id such as `constructor` or `toString` is a key like any other.
-  for (const m of list) if (!Object.hasOwn(models, m.id)) models[m.id] = modelEntry(m, args.identity);
+  for (const m of list) if (!Object.hasOwn(models, m.id)) models[m.id] = modelEntry(m, args.identity, args.protocol);
   return {
-    npm: PROVIDER_NPM,
+    npm: NPM_FOR_PROTOCOL[args.protocol ?? "openai"],
     name: PROVIDER_NAME,
     options: { baseURL: args.apiBase.replace(/\/+$/, "") },
     models,

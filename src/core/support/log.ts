@@ -6,9 +6,9 @@
 export type LogLevel = "debug" | "info" | "warn" | "error";
 export type Logger = (level: LogLevel, message: string, extra?: Record<string, unknown>) => void;
 
-const TOKEN_LIKE = /\b(eyJ[\w-]+\.[\w-]+\.[\w-]*|sk-kimi-[\w-]+)/g;
+const TOKEN_LIKE = /\b(eyJ[\w-]+\.[\w-]+\.[\w-]*|sk-kimi-[\w-]+|Bearer\s+[^\s"',;]+)/gi;
 
-/** Masks anything shaped like a JWT or a Kimi API key. */
+/** Masks anything shaped like a JWT, a Kimi API key or a bearer credential. */
 export function redact(text: string): string {
   return text.replace(TOKEN_LIKE, (m) => `${m.slice(0, 6)}…[redacted]`);
 }

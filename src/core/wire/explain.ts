@@ -1,118 +1,181 @@
-// Kimi's error answers (401/402/403/429) reworded into an OpenAI-style error whose `error.message`
-// opencode shows: what happened and what to do. Our own error types (`kimi_*`), never Kimi's, and no
-// words that make opencode retry a final error (support/errors.ts OPENCODE_RETRY_PATTERNS).
-import { errorResponse, messages, serverError } from "../support/errors.ts";
-import { readBody } from "../support/http.ts";
+// Kimi's error answers reworded into an OpenAI-style error whose `error.message` opencode shows: what
+// happened, what to do, and (through the status) whether opencode retries. The class comes from
+// kimi-errors.ts (THE table); this module does the I/O around it (reading the body, /usages for the
+// reset time, the busy streak). Our own error types (`kimi_*`), never Kimi's, and no words that make
+// opencode retry a final error (support/errors.ts OPENCODE_RETRY_PATTERNS).
+import { errorResponse, messages, type BusyCause } from "../support/errors.ts";
+import { readHead } from "../support/body-head.ts";
 import { log } from "../support/log.ts";
 import type { Credential } from "../tokens/credential.ts";
 import { describeQuotaExhaustion, pickQuotaWindow, type QuotaWindow } from "../usage/usage.ts";
+import { BUSY_DEFAULT_RETRY_AFTER_S, type BusyStreak } from "./busy-streak.ts";
+import { classifyKimiError, REWORDED_STATUS, type KimiErrorClassification } from "./kimi-errors.ts";
+import { blockedContact, QUOTA_WAIT_LIMIT_MS, quotaVerdict, type Verdict } from "./quota-answer.ts";
 
 export interface ExplainContext {
   identity: { name: string; description: string };
-  /** The quota windows from /usages, to explain a 429; undefined when they cannot be had. */
+  /** The quota windows from /usages, for the reset of a used-up quota; undefined when they cannot be had. */
   quota?: (credential: Credential) => Promise<readonly QuotaWindow[] | undefined>;
   now?: () => number;
+  /** Shared by the requests of one process (request.ts ends it on success). */
+  busy?: BusyStreak;
 }
 
-/**
- * An exhausted quota window that resets later than this is reported as a final error at once; a
- * sooner reset stays a 429 with Retry-After, which opencode waits out and retries by itself.
- */
-export const QUOTA_WAIT_LIMIT_MS = 5 * 60_000;
+export { QUOTA_WAIT_LIMIT_MS } from "./quota-answer.ts";
+
+/** Kimi's error bodies are small JSON; no more than this is read (the rest is passed on or dropped). */
+export const ERROR_BODY_READ_MAX = 64 * 1024;
 
 const PASS_THROUGH_HEADERS = ["retry-after", "x-trace-id", "x-request-id", "msh-request-id"];
 
+function secretsOf(credential: Credential): string[] {
+  return credential.type === "oauth" ? [credential.access, credential.refresh] : [credential.key];
+}
 
+function parse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * The answer opencode gets for a Kimi error. Statuses outside REWORDED_STATUS (400, 5xx, …) are the
+ * very Response fetch produced (400 "exceeded model token limit" must reach opencode's overflow
+ * detection as it is); a read 404 that is not Kimi's "model not found" goes back byte for byte.
+ */
 export async function explainError(
   response: Response,
   credential: Credential,
   retried: boolean,
   ctx: ExplainContext,
+  messagesRoute = false,
 ): Promise<Response> {
   const status = response.status;
-  if (status !== 401 && status !== 402 && status !== 403 && status !== 429) return response;
-  const server = serverError(await readBody(response));
+  if (!REWORDED_STATUS.has(status)) return response;
+  const { head, rest } = await readHead(response, ERROR_BODY_READ_MAX);
+  const kimi = classifyKimiError(status, parse(new TextDecoder().decode(head)), secretsOf(credential));
+  if (kimi.retry === "pass-through") {
+    return new Response(rest ?? head, { status, statusText: response.statusText, headers: response.headers });
+  }
+  await rest?.cancel().catch(() => {});
+  log("warn", `Kimi Code answered HTTP ${status}`, { class: kimi.class, type: kimi.type, code: kimi.code, message: kimi.message });
   const keep = new Headers();
   for (const name of PASS_THROUGH_HEADERS) {
     const v = response.headers.get(name);
     if (v !== null) keep.set(name, v);
   }
-  // Our own error types: Kimi's (e.g. access_terminated_error) can contain words that make opencode
-  // retry a final error for a minute (errors.ts OPENCODE_RETRY_PATTERNS).
-  let message: string;
-  let type: string;
-  let outStatus = status;
-  switch (status) {
-    case 401:
-      type = "kimi_unauthorized";
-      message =
-        credential.type === "api"
-          ? messages.rejectedKey(server.message)
-          : retried
-            ? messages.unauthorizedAfterRetry()
-            : messages.loginRequired(server.message || "HTTP 401");
-      break;
-    case 402:
-      type = "kimi_membership_expired";
-      message = messages.membershipExpired(server.message);
-      break;
-    case 403:
-      if (server.type === "access_terminated_error" || /coding agents/i.test(server.message)) {
-        type = "kimi_client_not_allowed";
-        message = messages.accessTerminated(server.message, ctx.identity.description, ctx.identity.name);
-      } else {
-        type = "kimi_forbidden";
-        message = messages.forbidden(server.message);
-      }
-      break;
-    default:
-      ({ status: outStatus, type, message } = await explainRateLimit(response, credential, server.message, keep, ctx));
-  }
-  log("warn", `Kimi Code answered HTTP ${status}`, { type: server.type, message: server.message });
-  return errorResponse(outStatus, message, type, keep);
+  const verdict = await decide(kimi, status, response.headers.get("retry-after"), credential, retried, ctx, messagesRoute);
+  if (verdict.retryAfterS === undefined) keep.delete("retry-after");
+  else keep.set("retry-after", String(verdict.retryAfterS));
+  return errorResponse(verdict.status, verdict.message, verdict.type, keep);
 }
 
-/** 429: a quota window exhausted until much later is final; anything else stays a retryable 429. */
-async function explainRateLimit(
-  response: Response,
+async function decide(
+  kimi: KimiErrorClassification,
+  status: number,
+  retryAfterHeader: string | null,
   credential: Credential,
-  serverMessage: string,
-  keep: Headers,
+  retried: boolean,
   ctx: ExplainContext,
-): Promise<{ status: number; type: string; message: string }> {
+  messagesRoute: boolean,
+): Promise<Verdict> {
   const now = (ctx.now ?? Date.now)();
-  let windows: readonly QuotaWindow[] | undefined;
+  switch (kimi.class) {
+    case "unauthorized":
+      return {
+        status: 401,
+        type: "kimi_unauthorized",
+        message:
+          credential.type === "api"
+            ? messages.rejectedKey(kimi.message)
+            : retried
+              ? messages.unauthorizedAfterRetry()
+              : messages.loginRequired(kimi.message || "HTTP 401"),
+      };
+    case "membership":
+      return { status: 402, type: "kimi_membership_expired", message: messages.membershipExpired(kimi.message) };
+    case "client-gate":
+      return { status: 403, type: "kimi_client_not_allowed", message: messages.clientGate(kimi.message, ctx.identity.description, ctx.identity.name, honestAlternative(messagesRoute)) };
+    case "account-blocked":
+      return { status: 403, type: "kimi_account_blocked", message: messages.accountBlocked(blockedContact(kimi.message), ctx.identity) };
+    case "model-not-found":
+      return { status: 404, type: "kimi_model_not_found", message: messages.modelNotFound(kimi.message) };
+    case "forbidden":
+      return { status: 403, type: "kimi_forbidden", message: messages.forbidden(kimi.message, kimi.type === "access_terminated_error") };
+    case "quota-weekly":
+    case "quota-monthly":
+    case "quota-billing-cycle":
+    case "quota-5h":
+    case "quota-exceeded": {
+      const windows = await lookUpQuota(credential, ctx);
+      return quotaVerdict({ kimi, status, windows, retryAfterMs: retryAfterMs(retryAfterHeader, now), now });
+    }
+    case "concurrency":
+    case "overloaded":
+      return busyVerdict(kimi.class, kimi.message, retryAfterHeader, now, ctx);
+    default:
+      return rateLimitVerdict(kimi, retryAfterHeader, credential, now, ctx);
+  }
+}
+
+/** On the OpenAI route the gate's way out is the Anthropic route, which Kimi does not gate by client. */
+function honestAlternative(messagesRoute: boolean): string {
+  return messagesRoute ? "" : messages.anthropicRouteHint();
+}
+
+async function lookUpQuota(credential: Credential, ctx: ExplainContext): Promise<readonly QuotaWindow[] | undefined> {
   try {
-    windows = await ctx.quota?.(credential);
-  } catch {
-    windows = undefined;
+    return await ctx.quota?.(credential);
+  } catch (error) {
+    log("warn", "could not read Kimi's /usages to explain a quota answer", { error: (error as Error)?.message ?? String(error) });
+    return undefined;
   }
+}
+
+/**
+ * A 429 that names no cause: /usages may show a used-up window (a quota answer then); a Retry-After
+ * beyond QUOTA_WAIT_LIMIT_MS is final; otherwise Kimi is busy.
+ */
+async function rateLimitVerdict(
+  kimi: KimiErrorClassification,
+  retryAfterHeader: string | null,
+  credential: Credential,
+  now: number,
+  ctx: ExplainContext,
+): Promise<Verdict> {
+  const windows = await lookUpQuota(credential, ctx);
   const picked = windows ? pickQuotaWindow(windows) : undefined;
-  const resetAt = picked?.window.resetAt?.getTime();
-  if (windows && picked?.exhausted && (resetAt === undefined || resetAt - now > QUOTA_WAIT_LIMIT_MS)) {
-    // 403, not 429: opencode would otherwise retry for a minute (or wait out a Retry-After of hours).
-    keep.delete("retry-after");
-    const sentence = describeQuotaExhaustion(windows, new Date(now), { counts: false }) ?? "Kimi Code quota exhausted.";
-    return { status: 403, type: "kimi_quota_exhausted", message: messages.quotaExhausted(sentence) };
+  if (windows && picked?.exhausted) {
+    return quotaVerdict({ kimi: { ...kimi, window: "any" }, status: 429, windows, retryAfterMs: retryAfterMs(retryAfterHeader, now), now });
   }
-  // Kimi's own Retry-After: a wait longer than the limit would stall opencode silently (it honours
-  // any Retry-After), so it too becomes a final error, even when /usages cannot say why.
-  const waitMs = retryAfterMs(response.headers.get("retry-after"), now);
+  // e.g. "Kimi Code quota almost exhausted: 5h limit used 97/100, …" (retryable, so counts may show).
+  const sentence = windows ? describeQuotaExhaustion(windows, new Date(now)) : undefined;
+  return busyVerdict("unknown", kimi.message, retryAfterHeader, now, ctx, sentence);
+}
+
+/** Concurrency, overload or an unexplained 429: retryable within the busy streak's budget, then final. */
+function busyVerdict(
+  cause: BusyCause,
+  serverMessage: string,
+  retryAfterHeader: string | null,
+  now: number,
+  ctx: ExplainContext,
+  quotaSentence?: string,
+): Verdict {
+  const waitMs = retryAfterMs(retryAfterHeader, now);
   if (waitMs !== undefined && waitMs > QUOTA_WAIT_LIMIT_MS) {
-    keep.delete("retry-after");
+    // opencode honours any Retry-After silently: a wait this long must be said at once.
     return { status: 403, type: "kimi_wait_required", message: messages.longWait(waitMs / 1000, new Date(now + waitMs), serverMessage) };
   }
-  let retryAfter = waitMs !== undefined ? Math.ceil(waitMs / 1000) : Number.NaN;
-  if (!Number.isFinite(retryAfter) && resetAt !== undefined && picked?.exhausted) {
-    retryAfter = Math.max(1, Math.ceil((resetAt - now) / 1000));
-    keep.set("retry-after", String(retryAfter));
+  const streak = ctx.busy?.note(now) ?? { elapsedMs: 0, leftMs: Number.POSITIVE_INFINITY };
+  if (streak.leftMs <= 0) {
+    return { status: 403, type: "kimi_busy", message: messages.busyGaveUp(cause, streak.elapsedMs / 1000) };
   }
-  const sentence = windows ? describeQuotaExhaustion(windows, new Date(now)) : undefined;
-  return {
-    status: 429,
-    type: "kimi_rate_limited",
-    message: messages.rateLimited(sentence, Number.isFinite(retryAfter) ? retryAfter : undefined, serverMessage),
-  };
+  const asked = waitMs !== undefined ? Math.ceil(waitMs / 1000) : BUSY_DEFAULT_RETRY_AFTER_S;
+  const retryAfterS = Math.max(1, Math.min(asked, Math.ceil(streak.leftMs / 1000)));
+  return { status: 429, type: "kimi_rate_limited", retryAfterS, message: messages.busyRetrying(cause, serverMessage, retryAfterS, quotaSentence) };
 }
 
 /** A Retry-After header (seconds or an HTTP date) as milliseconds from now; undefined if absent or invalid. */

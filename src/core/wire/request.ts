@@ -2,13 +2,16 @@
 // Contracts (AGENTS.md): the plugin owns Authorization and sends its token only to the credential's
 // own API base; private x-opencode-kimi-* headers never leave; a successful response is returned
 // untouched (never read, cloned or buffered: streaming stays streaming); a 401 gets exactly one forced
-// refresh and one retry with the same body; 401/402/403/429 answers are reworded to say what happened
-// and what to do. Nothing here throws into opencode: failures become error responses.
+// refresh and one retry with the same body; Kimi's 401/402/403/404/429 answers are reworded to say
+// what happened, what to do and whether opencode retries (explain.ts, from the table in
+// kimi-errors.ts); every other answer is returned untouched. Nothing here throws into opencode:
+// failures become error responses.
 import { API_KEY_PREFIX, PRIVATE_HEADER_PREFIX } from "../config/constants.ts";
 import { errorResponse, KimiError, messages } from "../support/errors.ts";
 import { HeaderValueError, setHeader, tokenProblem } from "../support/header-value.ts";
 import { log, redact } from "../support/log.ts";
 import type { Credential } from "../tokens/credential.ts";
+import { BusyStreak } from "./busy-streak.ts";
 import { explainError, type ExplainContext } from "./explain.ts";
 import type { HeaderSource } from "./identity/profiles.ts";
 
@@ -87,11 +90,31 @@ function refusal(url: string, credential: Credential): KimiError | undefined {
   return undefined;
 }
 
+/** Kimi's Anthropic-compatible route: POST {base}/messages (@ai-sdk/anthropic appends "/messages"). */
+export function isMessagesRoute(url: string): boolean {
+  try {
+    return new URL(url).pathname.replace(/\/+$/, "").endsWith("/messages");
+  } catch {
+    return false;
+  }
+}
+
 /**
- * The outgoing headers: our own Authorization, private headers dropped, the identity's headers set.
+ * The outgoing headers: our own credential (whatever the SDK put in `authorization` / `x-api-key`, e.g.
+ * @ai-sdk/anthropic's empty `x-api-key`, is dropped), private headers dropped, the identity's headers
+ * set. The credential goes as a bearer, except an API key on the /messages route, which goes in
+ * `x-api-key` as Kimi documents for that route (Claude Code's ANTHROPIC_API_KEY; kimi-code 2.1.0's own
+ * Anthropic client does the same); an OAuth token on /messages stays a bearer
+ * (OpenProjectX/opencode-kimi-auth docs/kimi-oauth-evaluation.md §8).
  * Throws KimiError (never Headers' TypeError, which quotes the value) when a value cannot be carried.
  */
-function authorize(headers: Headers, credential: Credential, identityHeaders: Record<string, string>, identityName: string): Headers {
+function authorize(
+  headers: Headers,
+  credential: Credential,
+  identityHeaders: Record<string, string>,
+  identityName: string,
+  messagesRoute = false,
+): Headers {
   const h = new Headers(headers);
   h.delete("authorization");
   h.delete("x-api-key");
@@ -103,7 +126,8 @@ function authorize(headers: Headers, credential: Credential, identityHeaders: Re
     throw new KimiError("bad-header", messages.invalidIdentityHeader(error.header, error.problem, identityName));
   }
   try {
-    setHeader(h, "authorization", `Bearer ${tokenOf(credential)}`);
+    if (credential.type === "api" && messagesRoute) setHeader(h, "x-api-key", credential.key);
+    else setHeader(h, "authorization", `Bearer ${tokenOf(credential)}`);
   } catch (error) {
     if (!(error instanceof HeaderValueError)) throw error;
     throw new KimiError("bad-credential", messages.invalidCredential(credential.type, error.problem));
@@ -128,6 +152,12 @@ const isRedirect = (r: Response) => r.type === "opaqueredirect" || (r.status >= 
 
 export function createRequestFetch(deps: RequestPathDeps): FetchFn {
   const fetchImpl = deps.fetch ?? fetch;
+  const ctx: ExplainContext = { ...deps, busy: deps.busy ?? new BusyStreak() };
+  const answer = (url: string, response: Response, credential: Credential, retried: boolean): Response | Promise<Response> => {
+    if (!response.ok) return explainError(response, credential, retried, ctx, isMessagesRoute(url));
+    ctx.busy?.end();
+    return response;
+  };
   return async function kimiFetch(input, init) {
     const url = input instanceof Request ? input.url : String(input);
     const signal = init?.signal ?? (input instanceof Request ? input.signal : null);
@@ -148,9 +178,7 @@ export function createRequestFetch(deps: RequestPathDeps): FetchFn {
     try {
       const send = await sender(url, input, init, deps, fetchImpl);
       const first = await send(credential);
-      if (first.status !== 401 || credential.type !== "oauth") {
-        return first.ok ? first : explainError(first, credential, false, deps);
-      }
+      if (first.status !== 401 || credential.type !== "oauth") return answer(url, first, credential, false);
 
       await first.body?.cancel().catch(() => {});
       let renewed: Credential;
@@ -165,7 +193,7 @@ export function createRequestFetch(deps: RequestPathDeps): FetchFn {
       if (refusedAgain) return failure(refusedAgain);
       secrets = [...secrets, tokenOf(renewed)];
       const second = await send(renewed);
-      return second.ok ? second : explainError(second, renewed, true, deps);
+      return answer(url, second, renewed, true);
     } catch (error) {
       // Network errors and aborts reject, as fetch does, so opencode's own retry and abort handling
       // applies; every other failure (the plugin's own) becomes an error response.
@@ -193,7 +221,7 @@ async function sender(
   const body = await replayableBody(init?.body !== undefined ? init.body : request?.body);
   const identityHeaders = await deps.identity.headers("chat");
   return async (c) => {
-    const headers = authorize(baseHeaders, c, identityHeaders, deps.identity.name);
+    const headers = authorize(baseHeaders, c, identityHeaders, deps.identity.name, isMessagesRoute(url));
     let response: Response;
     try {
       response = await fetchImpl(url, {

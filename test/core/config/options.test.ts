@@ -18,6 +18,20 @@ describe("options and environment", () => {
     expect(o.warnings).toEqual([]);
   });
 
+  test("webTools: on by default; the option or KIMI_CODE_WEB_TOOLS turns it off; env wins; bad values warn and keep it on", () => {
+    expect(resolveOptions(undefined, HOME).webTools).toBe(true);
+    expect(resolveOptions({ webTools: false }, HOME).webTools).toBe(false);
+    for (const word of ["0", "false", "OFF", "no"]) expect(resolveOptions({}, { ...HOME, KIMI_CODE_WEB_TOOLS: word }).webTools).toBe(false);
+    expect(resolveOptions({ webTools: false }, { ...HOME, KIMI_CODE_WEB_TOOLS: "yes" }).webTools).toBe(true);
+    const badEnv = resolveOptions({}, { ...HOME, KIMI_CODE_WEB_TOOLS: "maybe" });
+    expect(badEnv.webTools).toBe(true);
+    expect(badEnv.warnings).toEqual(['webTools "maybe" is not one of 1, true, on, yes, 0, false, off, no; keeping it on']);
+    expect(resolveOptions({ webTools: "off" }, HOME).webTools).toBe(false);
+    const badOption = resolveOptions({ webTools: 0.5 }, HOME);
+    expect(badOption.webTools).toBe(true);
+    expect(badOption.warnings).toEqual(['plugin option "webTools" must be true or false; keeping it on']);
+  });
+
   test('identity "kimi-code" is accepted; its home is $KIMI_CODE_HOME or ~/.kimi-code', () => {
     const o = resolveOptions({ identity: "kimi-code" }, { ...HOME, KIMI_CODE_HOME: "/data/kc" });
     expect(o.identity).toBe("kimi-code");
@@ -51,6 +65,16 @@ describe("options and environment", () => {
     expect(resolveOptions({ identity: "kimi-cli" }, HOME).identity).toBe("kimi-cli");
     expect(resolveOptions({}, { ...HOME, KIMI_CODE_IDENTITY: "kimi-cli" }).identity).toBe("kimi-cli");
     expect(resolveOptions({ identity: "kimi-cli" }, { ...HOME, KIMI_CODE_IDENTITY: "opencode" }).identity).toBe("opencode");
+  });
+
+  test("protocol: openai by default; anthropic by option or KIMI_CODE_PROTOCOL, the env winning; bad values reported", () => {
+    expect(resolveOptions(undefined, HOME).protocol).toBe("openai");
+    expect(resolveOptions({ protocol: "anthropic" }, HOME).protocol).toBe("anthropic");
+    expect(resolveOptions({}, { ...HOME, KIMI_CODE_PROTOCOL: "anthropic" }).protocol).toBe("anthropic");
+    expect(resolveOptions({ protocol: "anthropic" }, { ...HOME, KIMI_CODE_PROTOCOL: "openai" }).protocol).toBe("openai");
+    const bad = resolveOptions({ protocol: "messages" }, HOME);
+    expect(bad.protocol).toBe("openai");
+    expect(bad.warnings).toEqual(['protocol "messages" is unknown (use openai or anthropic); using "openai"']);
   });
 
   test("bad values are reported and replaced by the safe default, never thrown", () => {

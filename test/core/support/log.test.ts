@@ -12,6 +12,7 @@ test("tokens and API keys are redacted", () => {
   expect(redact(`token ${JWT} and sk-kimi-abcdefghijkl`)).not.toContain("c2lnbmF0dXJl");
   expect(redact("sk-kimi-abcdefghijkl")).not.toContain("abcdefghijkl");
   expect(redact("nothing secret")).toBe("nothing secret");
+  expect(redact('header "Authorization: Bearer opaque-123.xyz" sent')).toBe('header "Authorization: Bearer…[redacted]" sent');
 });
 
 test("inside opencode, entries go to opencode's logger; only errors also reach stderr", async () => {

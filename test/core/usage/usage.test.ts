@@ -1,6 +1,17 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { describeQuotaExhaustion, fetchUsage, formatDuration, parseResetTime, parseUsage, UsageError, type QuotaWindow } from "../../../src/core/usage/usage.ts";
+import {
+  describeQuotaExhaustion,
+  describeReset,
+  fetchUsage,
+  formatDuration,
+  parseBoosterWallet,
+  parseResetTime,
+  parseUsage,
+  parseUsageReport,
+  UsageError,
+  type QuotaWindow,
+} from "../../../src/core/usage/usage.ts";
 
 const NOW = new Date("2026-09-16T12:00:00Z");
 
@@ -145,6 +156,83 @@ describe("parseUsage", () => {
     expect(parseResetTime("2025-12-23T05:24:18.443553353Z")?.toISOString()).toBe("2025-12-23T05:24:18.443Z");
     expect(parseResetTime("2026-01-01T08:00:00+08:00")?.toISOString()).toBe("2026-01-01T00:00:00.000Z");
     expect(parseResetTime("soon")).toBeUndefined();
+  });
+});
+
+// The production body today (kimi-code-official.md; kimi-code#3951, getpaseo/paseo#3024): both shapes at once.
+const PRODUCTION = {
+  usage: { limit: "100", used: "26", remaining: "74", resetTime: "2026-09-21T07:00:00Z" },
+  limits: [{ window: { duration: 300, timeUnit: "TIME_UNIT_MINUTE" }, detail: { limit: "100", used: "27", remaining: "73", resetTime: "2026-09-16T14:00:00Z" } }],
+  parallel: { limit: "30" },
+  totalQuota: {},
+  subType: "TYPE_PURCHASE",
+  usages: {
+    limit_5h: { used_ratio: 0.27, reset_time: "2026-09-16T14:00:00Z" },
+    limit_7d: { used_ratio: 0.26, reset_time: "2026-09-21T07:00:00Z" },
+  },
+  boosterWallet: { status: "STATUS_DISABLED" },
+};
+
+describe("the production body: both shapes merged per window, the more binding wins", () => {
+  test("agreeing shapes: one window per label, the counted one (counts, same reset)", () => {
+    expect(parseUsage(PRODUCTION, NOW).map((x) => [x.label, x.used, x.limit, x.unit, x.resetAt?.toISOString()])).toEqual([
+      ["Weekly limit", 26, 100, "count", "2026-09-21T07:00:00.000Z"],
+      ["5h limit", 27, 100, "count", "2026-09-16T14:00:00.000Z"],
+    ]);
+  });
+
+  test("kimi-code#3951: usage says the week is used up, limit_7d says 0: the week is used up", () => {
+    const body = { ...PRODUCTION, usage: { limit: "100", used: "100", remaining: "0", resetTime: "2026-09-21T07:00:00Z" }, usages: { ...PRODUCTION.usages, limit_7d: { used_ratio: 0, reset_time: "2026-09-21T07:00:00Z" } } };
+    const weekly = parseUsage(body, NOW).find((x) => x.label === "Weekly limit")!;
+    expect([weekly.used, weekly.remaining, weekly.unit]).toEqual([100, 0, "count"]);
+    expect(describeQuotaExhaustion(parseUsage(body, NOW), NOW)).toContain("Weekly limit used 100/100");
+  });
+
+  test("the other way round: the ratio map says used up, the counted window lags: the ratio wins", () => {
+    const body = { ...PRODUCTION, usages: { ...PRODUCTION.usages, limit_7d: { used_ratio: 1 } } };
+    const weekly = parseUsage(body, NOW).find((x) => x.label === "Weekly limit")!;
+    expect([weekly.used, weekly.unit]).toEqual([100, "percent"]);
+    // The winner had no reset time: it takes the other shape's.
+    expect(weekly.resetAt?.toISOString()).toBe("2026-09-21T07:00:00.000Z");
+  });
+
+  test("monthly pools in the ratio map are read too", () => {
+    const body = { ...PRODUCTION, usages: { ...PRODUCTION.usages, limit_month_total: { used_ratio: 0.5, reset_time: "2026-10-01T00:00:00Z" }, limit_month_code: { used_ratio: 1, reset_time: "2026-10-01T00:00:00Z" } } };
+    expect(parseUsage(body, NOW).map((x) => [x.label, x.used])).toEqual([
+      ["Weekly limit", 26],
+      ["5h limit", 27],
+      ["Monthly limit", 50],
+      ["Monthly coding limit", 100],
+    ]);
+  });
+
+  test("the report: windows, the parallel limit and the extra-usage wallet (zero balance, status only)", () => {
+    const report = parseUsageReport(PRODUCTION, NOW);
+    expect(report.windows).toHaveLength(2);
+    expect(report.parallelLimit).toBe(30);
+    expect(report.wallet).toEqual({ status: "STATUS_DISABLED", usable: false });
+  });
+
+  test("a funded wallet: fixed-point amounts (1e6 per cent) in cents", () => {
+    const wallet = parseBoosterWallet({
+      balance: { type: "BOOSTER", amount: "5000000000", amountLeft: "3250000000" },
+      monthlyChargeLimit: { priceInCents: "10000", currency: "USD" },
+      monthlyUsed: { priceInCents: "1750", currency: "USD" },
+      monthlyChargeLimitEnabled: true,
+    });
+    expect(wallet).toEqual({ amountCents: 5000, leftCents: 3250, monthlyLimitCents: 10000, monthlyUsedCents: 1750, currency: "USD", monthlyLimitEnabled: true, usable: true });
+    expect(parseBoosterWallet(undefined)).toBeUndefined();
+    expect(parseBoosterWallet({ balance: { amount: "-5", amountLeft: "x" }, monthlyChargeLimit: { currency: "<script>" } })).toEqual({ usable: false });
+  });
+
+  test("a ratio key named like an Object.prototype member is labelled by its own name", () => {
+    expect(parseUsage({ usages: { constructor: { used_ratio: 0.5 } } }, NOW).map((x) => x.label)).toEqual(["constructor"]);
+  });
+
+  test("describeReset: local clock and how long until then", () => {
+    const at = new Date(NOW.getTime() + (2 * 24 + 5) * 3600_000);
+    expect(describeReset(at, NOW)).toMatch(/^on \w{3} \d{1,2} \w{3} at \d\d:\d\d \(in 2 d 5 h\)$/);
+    expect(describeReset(new Date(NOW.getTime() - 1), NOW)).toBe("now");
   });
 });
 

@@ -248,8 +248,8 @@ describe("responses", () => {
     const body = await res.text();
     const { error } = JSON.parse(body) as { error: { message: string; type: string } };
     expect(error.type).toBe("kimi_quota_exhausted");
-    expect(error.message).toContain("5h limit used up");
-    expect(error.message).toMatch(/resets .*\(in 2 h\)/);
+    expect(error.message).toContain("5-hour usage limit is used up");
+    expect(error.message).toMatch(/resets at \d\d:\d\d \(in 2 h\)/);
     expect(triggersOpencodeRetry(body)).toBe(false);
   });
 
@@ -261,8 +261,8 @@ describe("responses", () => {
     expect(retryAfter).toBeGreaterThan(100);
     expect(retryAfter).toBeLessThanOrEqual(120);
     const message = ((await res.json()) as { error: { message: string } }).error.message;
-    expect(message).toContain("5h limit used 300/300");
-    expect(message).toContain("opencode retries by itself");
+    expect(message).toContain("5-hour usage limit is used up");
+    expect(message).toContain("opencode waits until then and retries by itself");
   });
 
   test("429 with a short Retry-After and no quota information stays retryable, Retry-After kept", async () => {
@@ -270,7 +270,7 @@ describe("responses", () => {
     const res = await make({ keeper: keeper(oauth("A")), quota: async () => undefined })(CHAT, { method: "POST", body: "{}" });
     expect(res.status).toBe(429);
     expect(res.headers.get("retry-after")).toBe("30");
-    expect(((await res.json()) as { error: { message: string } }).error.message).toContain("wait 30 s");
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain("opencode retries by itself in 30 s");
   });
 
   test("429 asking to wait hours, with /usages unavailable: a final error at once, not a silent stall", async () => {

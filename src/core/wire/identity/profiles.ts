@@ -4,16 +4,19 @@
 //
 // Policy (Kimi's rules: tampering with the client identifier can suspend a membership):
 // - "opencode" (default, honest): chat keeps opencode's own User-Agent and gets no X-Msh-*; the plugin's
-//   own calls (OAuth, /models, /usages) say `opencode-kimi-code/<version>`, no X-Msh-*.
+//   own calls (OAuth, /models, /usages, /search, /fetch) say `opencode-kimi-code/<version>`, no X-Msh-*.
 // - "kimi-cli" (explicit opt-in): byte-for-byte what kimi-cli 1.49.0 sends (kimi-cli-wire.md §1–§2.3).
 // - "kimi-code" (explicit opt-in): what kimi-code 2.1.0, Kimi's current official client, sends
 //   (kimi-code-official.md "Wire"; recorded from kimi-code itself: test/fixtures/kimi-code-2.1.0-wire.json).
 import { PLUGIN_USER_AGENT } from "../../config/constants.ts";
 import type { IdentityName } from "../../config/options.ts";
 
-/** chat: POST /chat/completions. oauth: device authorization, token polling, refresh. api: /models. usage: /usages. */
-export type CallKind = "chat" | "oauth" | "api" | "usage";
-export const CALL_KINDS: readonly CallKind[] = ["chat", "oauth", "api", "usage"];
+/**
+ * chat: POST /chat/completions. oauth: device authorization, token polling, refresh. api: /models.
+ * usage: /usages. web: POST /search and /fetch (the web tools).
+ */
+export type CallKind = "chat" | "oauth" | "api" | "usage" | "web";
+export const CALL_KINDS: readonly CallKind[] = ["chat", "oauth", "api", "usage", "web"];
 /** The headers an identity puts on a call of a kind (`Identity.headers`), as callers depend on it. */
 export type HeaderSource = (kind: CallKind) => Promise<Record<string, string>>;
 
@@ -49,6 +52,8 @@ export interface CallRule {
   userAgent: string | typeof KEEP_CALLER_USER_AGENT;
   /** Whether the six X-Msh-* headers of the profile's `client` are added. */
   msh: boolean;
+  /** web only: send the model's tool call id as `X-Msh-Tool-Call-Id` (kimi-cli search.py, fetch.py). */
+  toolCallId?: boolean;
 }
 
 export const KEEP_CALLER_USER_AGENT = null;
@@ -87,6 +92,7 @@ export const PROFILES: Readonly<Record<IdentityName, Readonly<Profile>>> = {
       oauth: { userAgent: PLUGIN_USER_AGENT, msh: false },
       api: { userAgent: PLUGIN_USER_AGENT, msh: false },
       usage: { userAgent: PLUGIN_USER_AGENT, msh: false },
+      web: { userAgent: PLUGIN_USER_AGENT, msh: false },
     },
   },
   "kimi-cli": {
@@ -96,6 +102,9 @@ export const PROFILES: Readonly<Record<IdentityName, Readonly<Profile>>> = {
       chat: { userAgent: KIMI_CLI_USER_AGENT, msh: true },
       oauth: { userAgent: KIMI_CLI_AIOHTTP_USER_AGENT, msh: true },
       api: { userAgent: KIMI_CLI_AIOHTTP_USER_AGENT, msh: false },
+      // src/kimi_cli/tools/web/search.py:77-83, fetch.py:139-146: User-Agent, Authorization,
+      // (Accept,) X-Msh-Tool-Call-Id, then the common X-Msh set.
+      web: { userAgent: KIMI_CLI_USER_AGENT, msh: true, toolCallId: true },
       usage: { userAgent: KIMI_CLI_AIOHTTP_USER_AGENT, msh: false },
     },
   },
@@ -107,6 +116,9 @@ export const PROFILES: Readonly<Record<IdentityName, Readonly<Profile>>> = {
       oauth: { userAgent: KIMI_CODE_USER_AGENT, msh: true },
       api: { userAgent: KIMI_CODE_USER_AGENT, msh: true },
       usage: { userAgent: RUNTIME_DEFAULT_USER_AGENT, msh: false },
+      // kimi-code packages/agent-core-v2/src/app/auth/webSearch/webSearchService.ts: the identity's
+      // request headers plus X-Msh-Tool-Call-Id (providers/moonshot-web-search.ts).
+      web: { userAgent: KIMI_CODE_USER_AGENT, msh: true, toolCallId: true },
     },
   },
 };
