@@ -1,11 +1,12 @@
 // GET /usages as a report for display: the quota windows (usage.ts parses every known shape) and the
-// plan's name when the answer carries one. Kimi's answers seen so far name the plan in `subType`
-// (landscape.md §6, "Usage endpoint"); the other keys are guesses that cost nothing to accept.
+// plan's name when the answer carries one. Kimi's production answer has no plan name (`subType` is a
+// purchase type such as TYPE_PURCHASE, emulator/quota.ts; the membership level is on /me, landscape.md
+// §6), so only explicit plan keys count; they are guesses that cost nothing to accept.
 import { describeJson, getJson, isRecord, type JsonGetArgs } from "../support/http.ts";
 import { parseUsage, UsageError } from "./usage.ts";
 import type { UsageReport } from "./usage-view.ts";
 
-const PLAN_KEYS = ["subType", "sub_type", "plan", "planName", "plan_name", "membership", "level"] as const;
+const PLAN_KEYS = ["plan", "planName", "plan_name", "membership", "level"] as const;
 
 function planOf(r: Record<string, unknown>): string | undefined {
   for (const key of PLAN_KEYS) {

@@ -69,8 +69,9 @@ describe("usageLines", () => {
 });
 
 describe("parsePlanName", () => {
-  test("reads subType and nested names, ignores the rest", () => {
-    expect(parsePlanName({ usage: {}, subType: "Allegretto" })).toBe("Allegretto");
+  test("reads explicit plan names, nested too; a purchase type is not a plan", () => {
+    expect(parsePlanName({ usage: {}, plan: "Allegretto" })).toBe("Allegretto");
+    expect(parsePlanName({ usage: {}, subType: "TYPE_PURCHASE" })).toBeUndefined();
     expect(parsePlanName({ data: { user: { membership: { level: "Moderato" } } } })).toBe("Moderato");
     expect(parsePlanName({ usage: { limit: "10" } })).toBeUndefined();
     expect(parsePlanName("nope")).toBeUndefined();
