@@ -27,6 +27,8 @@ export interface SoakFigures {
   loginIntact: boolean;
   /** Each time the stored login was found spent (and logged in again): when, and whether a lock holder had just been killed. */
   loginsLost: { atSec: number; afterLockKill: boolean }[];
+  /** The secrets scan of everything the soak left: files (other than auth.json) holding a token, plugin files not 0600. */
+  secrets: { tokens: number; filesWithTokens: string[]; badModes: string[] };
 }
 
 export function collectOutcomes(files: readonly string[]): Outcomes {
@@ -75,6 +77,8 @@ export function renderSoak(f: SoakFigures, machine: string): string {
     `| refresh grants refused (\`invalid_grant\`) | ${f.invalidGrants} | 0 |`,
     `| logins lost (the stored refresh token spent; the soak logs in again) | ${f.loginsLost.length}${f.loginsLost.length ? ` (${f.loginsLost.filter((l) => l.afterLockKill).length} within 10 s of killing a lock holder)` : ""} | 0 |`,
     `| login works at the end | ${f.loginIntact ? "yes" : "**no**"} | yes |`,
+    `| files (logs, cache, locks; not auth.json) holding any of the ${f.secrets.tokens} issued tokens | ${f.secrets.filesWithTokens.length}${f.secrets.filesWithTokens.length ? ` (${f.secrets.filesWithTokens.join(", ")})` : ""} | 0 |`,
+    `| plugin files not 0600 | ${f.secrets.badModes.length}${f.secrets.badModes.length ? ` (${f.secrets.badModes.join(", ")})` : ""} | 0 |`,
     `| longest request (incl. any wait for a refresh or the lock) | ${f.outcomes.longestMs.toFixed(0)} ms | |`,
     `| processes killed / of them holding the refresh lock | ${f.kills} / ${f.killsHoldingLock} | |`,
     `| locks of killed holders recovered / longest recovery | ${recoveries.filter(Number.isFinite).length} of ${recoveries.length} / ${recoveries.length ? recoveries[recoveries.length - 1]!.toFixed(0) : "–"} ms | all |`,

@@ -2,9 +2,9 @@
 // rotating refresh tokens and short-lived access tokens; processes are SIGKILLed at random moments (also
 // while holding the refresh lock) and restarted. Writes the figures to bench/SOAK.md (or --out).
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startEmulator } from "../emulator/index.ts";
 import { fakeOpencode } from "../test/helpers/fake-opencode.ts";
@@ -41,7 +41,7 @@ const started = Date.now();
 const deadline = started + seconds * 1000;
 const figures: SoakFigures = {
   seconds, processes, lifetime, kills: 0, killsHoldingLock: 0, lockRecoveries: [], refreshes: 0, invalidGrants: 0,
-  outcomes: { sent: 0, ok: 0, failed: {}, longestMs: 0, logLines: [] }, loginIntact: false, loginsLost: [], date: new Date(started).toISOString(),
+  outcomes: { sent: 0, ok: 0, failed: {}, longestMs: 0, logLines: [] }, loginIntact: false, loginsLost: [], secrets: { tokens: 0, filesWithTokens: [], badModes: [] }, date: new Date(started).toISOString(),
 };
 const env = benchEnv(home, emu.apiBase, emu.oauthHost);
 const lockPath = join(env.XDG_DATA_HOME!, "opencode", "auth.json.kimi-for-coding-oauth.lock");
@@ -96,11 +96,38 @@ try {
   tallyTokenRequests();
   figures.outcomes = collectOutcomes(outFiles);
   figures.loginIntact = await loginStillWorks(true);
+  figures.secrets = scanForSecrets(home, emu.state.tokens.issuedSecrets());
 } finally {
   for (const w of workers) if (w && w.exitCode === null) w.kill("SIGKILL");
   writeReport();
   await emu.stop();
   rmSync(home, { recursive: true, force: true });
+}
+
+/**
+ * Every file the soak left (worker outcome files with the plugin's log lines, the model cache, lock
+ * leftovers) searched for any token the emulator issued; auth.json is the one file meant to hold them.
+ * Files the plugin wrote must be 0600.
+ */
+function scanForSecrets(root: string, secrets: readonly string[]): SoakFigures["secrets"] {
+  const found: string[] = [];
+  const badModes: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      const st = statSync(path);
+      if (st.isDirectory()) {
+        walk(path);
+        continue;
+      }
+      if (name === "auth.json") continue;
+      const text = readFileSync(path, "utf8");
+      if (secrets.some((t) => text.includes(t))) found.push(relative(root, path));
+      if (path.includes(`${join("cache", "opencode-kimi-code")}`) && (st.mode & 0o777) !== 0o600) badModes.push(`${relative(root, path)} ${(st.mode & 0o777).toString(8)}`);
+    }
+  };
+  walk(root);
+  return { tokens: secrets.length, filesWithTokens: found, badModes };
 }
 
 function lockHolder(): number | undefined {

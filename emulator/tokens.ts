@@ -44,6 +44,11 @@ export class TokenStore {
   /** Token pairs issued by any path (device flow, refresh, mintTokens). */
   issuedCount = 0;
 
+  /** Every access and refresh token issued so far: what a secrets scan looks for in logs and files. */
+  issuedSecrets(): string[] {
+    return [...this.access.keys(), ...this.refreshTokens.keys()];
+  }
+
   issue(opts: IssueOptions, now = Date.now()): TokenPair {
     // Server-side validity uses ms precision; the JWT carries whole seconds.
     const expiresAtMs = now + opts.lifetimeSec * 1000;

@@ -34,10 +34,12 @@ describe("architecture", () => {
     expect(bad).toEqual([]);
   });
 
-  test("the kimi-cli parity mechanism is not loaded at start: only a dynamic import reaches it", () => {
-    const atStart = loadedAtStart().map(rel);
+  test("the parity mechanisms and node:crypto are not loaded at start: only a dynamic import reaches them", () => {
+    const atStart = loadedAtStart().map((m) => (m.startsWith("node:") ? m : rel(m)));
     expect(atStart).toContain("src/core/wire/identity/identity.ts");
-    expect(atStart.filter((p) => p.includes("/identity/kimi-cli/"))).toEqual([]);
+    expect(atStart.filter((p) => p.includes("/identity/kimi-cli/") || p.includes("/identity/kimi-code/"))).toEqual([]);
+    // node:crypto costs milliseconds to import; the default start needs none of it (support/unique.ts).
+    expect(atStart).not.toContain("node:crypto");
     const onDemand = [...reachable(graph, join(REPO_ROOT, "src/server/index.ts"), (e) => !e.typeOnly)].map(rel);
     expect(onDemand).toContain("src/core/wire/identity/kimi-cli/msh-headers.ts");
   });

@@ -21,5 +21,7 @@ test("3 processes × 20 s, tokens living 5 s, random kills: no failure, no inval
   expect(figure("refresh grants refused \\(`invalid_grant`\\)")).toBe("0");
   expect(figure("logins lost \\(the stored refresh token spent; the soak logs in again\\)")).toBe("0");
   expect(figure("login works at the end")).toBe("yes");
+  expect(figure("files \\(logs, cache, locks; not auth.json\\) holding any of the \\d+ issued tokens")).toBe("0");
+  expect(figure("plugin files not 0600")).toBe("0");
   expect(Number(figure("processes killed / of them holding the refresh lock")?.split(" / ")[0])).toBeGreaterThan(0);
 }, 200_000);

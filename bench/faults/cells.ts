@@ -60,7 +60,12 @@ function chatCell(group: string, name: string, setup: (w: CellWorld) => void | s
 const dueLogin = { lifetimeSec: 1, expiredForSec: 5 };
 const tokenFault = (name: string, status: number, body: unknown, headers?: Record<string, string>) =>
   chatCell("token endpoint (refresh due)", name, (w) => w.emu.state.injectFault({ path: TOKEN, status, body, count: 10, ...(headers ? { headers } : {}) }), dueLogin);
-const tokenAnswer = (name: string, body: Record<string, unknown>) => tokenFault(name, 200, body, { "content-type": "application/json" });
+/** A 200 from the token endpoint: a real pair minted by the emulator (so it works), shaped by `shape`. */
+const tokenAnswer = (name: string, shape: (t: { access_token: string; refresh_token: string }) => Record<string, unknown>) =>
+  chatCell("token endpoint (refresh due)", name, (w) => {
+    const t = w.emu.state.mintTokens();
+    w.emu.state.injectFault({ path: TOKEN, status: 200, body: shape(t), count: 10, headers: { "content-type": "application/json" } });
+  }, dueLogin);
 /** Discovery meets the fault (the loader starts it on a cold cache); then the config hook registers what it has. */
 const modelsFault = (name: string, body: unknown, status = 200) =>
   chatCell("/models (discovery)", name, async (w) => {
@@ -79,10 +84,10 @@ export const CELLS: Cell[] = [
   tokenFault("500", 500, { error: "server_error" }),
   tokenFault("HTML page", 502, "<html><body>Bad gateway</body></html>", { "content-type": "text/html" }),
   tokenFault("invalid JSON", 200, "{not json", { "content-type": "application/json" }),
-  tokenAnswer("200 without access_token", { token_type: "Bearer", expires_in: 900 }),
-  tokenAnswer("expires_in 0", { access_token: "a.b.c", refresh_token: "r-new", token_type: "Bearer", expires_in: 0 }),
-  tokenAnswer("expires_in negative", { access_token: "a.b.c", refresh_token: "r-new", token_type: "Bearer", expires_in: -60 }),
-  tokenAnswer("expires_in 1e306", { access_token: "a.b.c", refresh_token: "r-new", token_type: "Bearer", expires_in: 1e306 }),
+  tokenAnswer("200 without access_token", (t) => ({ refresh_token: t.refresh_token, token_type: "Bearer", expires_in: 900 })),
+  tokenAnswer("expires_in 0", (t) => ({ ...t, token_type: "Bearer", expires_in: 0 })),
+  tokenAnswer("expires_in negative", (t) => ({ ...t, token_type: "Bearer", expires_in: -60 })),
+  tokenAnswer("expires_in 1e306", (t) => ({ ...t, token_type: "Bearer", expires_in: 1e306 })),
   tokenFault("400 invalid_client", 400, { error: "invalid_client", error_description: "unknown client" }),
   chatCell("token endpoint (refresh due)", "laptop sleep: access token expired 3 days ago", () => {}, { lifetimeSec: 60, expiredForSec: 3 * 86_400 }),
   modelsFault("500", { error: { message: "boom" } }, 500),

@@ -123,8 +123,24 @@ export interface ProbeResult {
   errorType?: string;
 }
 
-/** One chat with max_tokens 1 through the plugin's request path; the answer classified. */
-export async function chatProbe(setup: Setup, keeper: TokenKeeper, credential: Credential, opencodeVersion: string | undefined): Promise<ProbeResult> {
+export type Route = "openai" | "anthropic";
+
+/** What one probe sends on each of Kimi's two chat routes (README "Two routes"). */
+const ROUTES: Record<Route, { path: string; name: string; headers: Record<string, string> }> = {
+  openai: { path: "/chat/completions", name: "chat", headers: {} },
+  anthropic: { path: "/messages", name: "message on the Anthropic route (/messages)", headers: { "anthropic-version": "2023-06-01" } },
+};
+
+/** One chat with max_tokens 1 through the plugin's request path, on one route; the answer classified. */
+export async function chatProbe(
+  setup: Setup,
+  keeper: TokenKeeper,
+  credential: Credential,
+  opencodeVersion: string | undefined,
+  route: Route = "openai",
+): Promise<ProbeResult> {
+  const r = ROUTES[route];
+  const id = route === "openai" ? "chat" : "chat-anthropic";
   const cached = await readModelCache(setup.options.cacheDir, credential.apiBase);
   const model = cached?.models[0]?.id ?? DEFAULT_MODEL.id;
   const requestFetch = createRequestFetch({
@@ -136,18 +152,18 @@ export async function chatProbe(setup: Setup, keeper: TokenKeeper, credential: C
   });
   let response: Response;
   try {
-    response = await requestFetch(`${credential.apiBase}/chat/completions`, {
+    response = await requestFetch(`${credential.apiBase}${r.path}`, {
       method: "POST",
-      headers: { "content-type": "application/json", "user-agent": opencodeUserAgent(opencodeVersion) },
+      headers: { "content-type": "application/json", "user-agent": opencodeUserAgent(opencodeVersion), ...r.headers },
       body: JSON.stringify({ model, max_tokens: 1, stream: false, messages: [{ role: "user", content: "Reply with one word." }] }),
       signal: AbortSignal.timeout(60_000),
     });
   } catch (error) {
-    return { check: { id: "chat", level: "fail", text: `network: the chat request did not get an answer (${describe(error)})`, fix: "Check your network connection; then try again." } };
+    return { check: { id, level: "fail", text: `network: the ${r.name} request did not get an answer (${describe(error)})`, fix: "Check your network connection; then try again." } };
   }
   if (response.ok) {
     await response.body?.cancel().catch(() => {});
-    return { status: response.status, check: { id: "chat", level: "ok", text: `a one-token chat with ${model} was answered (HTTP ${response.status}) as ${setup.identity.description}` } };
+    return { status: response.status, check: { id, level: "ok", text: `a one-token ${r.name} with ${model} was answered (HTTP ${response.status}) as ${setup.identity.description}` } };
   }
   let message = "";
   let type = "";
@@ -159,6 +175,6 @@ export async function chatProbe(setup: Setup, keeper: TokenKeeper, credential: C
     // not our JSON error: the status alone has to do
   }
   const what = PROBE_VERDICTS[type] ?? (type ? `refused (${type})` : "refused");
-  const text = `a one-token chat with ${model}: ${what} (HTTP ${response.status}${type ? ` ${type}` : ""})`;
-  return { status: response.status, errorType: type, check: { id: "chat", level: "fail", text, fix: message || `Kimi Code answered HTTP ${response.status}.` } };
+  const text = `a one-token ${r.name} with ${model}: ${what} (HTTP ${response.status}${type ? ` ${type}` : ""})`;
+  return { status: response.status, errorType: type, check: { id, level: "fail", text, fix: message || `Kimi Code answered HTTP ${response.status}.` } };
 }

@@ -15,7 +15,7 @@ beforeAll(async () => {
 afterAll(() => emu.stop());
 beforeEach(() => {
   emu.state.clearFaults();
-  emu.state.configure({ membershipExpired: false, allowedUserAgentPrefixes: ["KimiCLI/", "claude-code/", "opencode/"], fiveHourRequestLimit: 300 });
+  emu.state.configure({ membershipExpired: false, allowedUserAgentPrefixes: ["KimiCLI/", "claude-code/", "opencode/"], messagesAllowedUserAgentPrefixes: null, fiveHourRequestLimit: 300 });
   emu.state.resetQuota();
 });
 
@@ -61,6 +61,21 @@ describe("kimi-code doctor", () => {
     expect((probe.body as Record<string, unknown>).max_tokens).toBe(1);
     expect(probe.headers["user-agent"]).toBe("opencode/1.18.33");
     expect(probe.headers.authorization).toBe(`Bearer ${token}`);
+  });
+
+  test("both routes are probed: the OpenAI route gated, the Anthropic route open → a warning naming protocol: \"anthropic\"", async () => {
+    const w = await healthy();
+    emu.state.configure({ allowedUserAgentPrefixes: ["KimiCLI/"] });
+    emu.state.clearRequests();
+    const { code, checks } = await doctor(w);
+    expect(code).toBe(1);
+    expect(chat(checks).level).toBe("fail");
+    expect(chat(checks).text).toContain("refused by Kimi's allowlist");
+    const alt = byId(checks, "chat-anthropic")[0]!;
+    expect(alt.level).toBe("warn");
+    expect(alt.text).toContain("message on the Anthropic route (/messages)");
+    expect(alt.fix).toContain('protocol: "anthropic"');
+    expect(emu.state.requestsTo("/coding/v1/messages").length).toBe(1);
   });
 
   test("the kimi-cli identity: its headers listed (device id shortened), the probe sent as kimi-cli", async () => {

@@ -5,7 +5,7 @@ import { KimiError } from "../../core/support/errors.ts";
 import type { Credential } from "../../core/tokens/credential.ts";
 import { printJson, type Command, type RunContext } from "../command.ts";
 import { authCheck, configChecks, opencodeCheck, type Check } from "../doctor-local.ts";
-import { chatProbe, headerCheck, hostChecks } from "../doctor-remote.ts";
+import { chatProbe, headerCheck, hostChecks, type Route } from "../doctor-remote.ts";
 import { createKeeper } from "../setup.ts";
 import { mark, wrap } from "../ui.ts";
 import { PLUGIN_VERSION } from "../../core/config/constants.ts";
@@ -35,11 +35,33 @@ async function gather(ctx: RunContext): Promise<Check[]> {
   checks.push(...(await hostChecks(setup, facts.apiBase, credential)));
   if (credential) {
     checks.push(await headerCheck(setup, credential, version));
-    if (ctx.flags.probe !== false && !ctx.flags["no-probe"]) checks.push((await chatProbe(setup, keeper, credential, version)).check);
+    if (ctx.flags.probe !== false && !ctx.flags["no-probe"]) checks.push(...(await routeProbes(setup, keeper, credential, version)));
   } else {
     checks.push({ id: "chat", level: "fail", text: "no chat probe: no usable login", fix: "Run `kimi-code login`." });
   }
   return checks;
+}
+
+/**
+ * Both of Kimi's chat routes are probed (issue 11): the one in use decides pass or fail; the other only
+ * says whether switching would help (a warning, never a failure).
+ */
+async function routeProbes(setup: RunContext["setup"], keeper: ReturnType<typeof createKeeper>, credential: Credential, version: string | undefined): Promise<Check[]> {
+  const inUse: Route = setup.options.protocol === "anthropic" ? "anthropic" : "openai";
+  const other: Route = inUse === "openai" ? "anthropic" : "openai";
+  const mainProbe = await chatProbe(setup, keeper, credential, version, inUse);
+  const altProbe = await chatProbe(setup, keeper, credential, version, other);
+  const main = mainProbe.check;
+  const alt = altProbe.check;
+  const option = `protocol: "${other}"`;
+  if (alt.level === "ok") {
+    return [main, { ...alt, level: main.level === "ok" ? "info" : "warn", fix: `The ${other} route works for this account: set the plugin option ${option} (or KIMI_CODE_PROTOCOL=${other}).` }];
+  }
+  if (main.level !== "ok" && altProbe.errorType && altProbe.errorType === mainProbe.errorType) {
+    // The same refusal on both routes (a used-up quota, a blocked account): switching would not help.
+    return [main, { id: alt.id, level: "info", text: `the ${other} route gives the same answer (${altProbe.errorType}): switching routes would not help` }];
+  }
+  return [main, { ...alt, level: main.level === "ok" ? "info" : "warn", text: `${alt.text} (the route not in use)` }];
 }
 
 function render(checks: Check[], ctx: RunContext): string {

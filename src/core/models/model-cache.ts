@@ -1,10 +1,10 @@
 // On-disk cache of the discovered model list, so opencode starts with no network call.
 // One file per API base in the cache dir (ResolvedOptions.cacheDir, e.g. ~/.cache/opencode-kimi-code/),
 // written atomically with mode 0600. A missing, corrupt or foreign file reads as "no cache", never an error.
-import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
 import { MAX_MODEL_CACHE_BYTES } from "../config/constants.ts";
 import { join } from "node:path";
+import { stableHash } from "../support/unique.ts";
 import { writeFileAtomic } from "../support/atomic-file.ts";
 import { isDiscoveredModel, type DiscoveredModel } from "./discovery.ts";
 import { isRecord } from "../support/http.ts";
@@ -35,7 +35,7 @@ export function modelCacheFile(cacheDir: string, apiBase: string): string {
   } catch {
     // keep the generic prefix; the hash still separates bases
   }
-  const hash = createHash("sha256").update(base).digest("hex").slice(0, 16);
+  const hash = stableHash(base);
   return join(cacheDir, `models-${host}-${hash}.json`);
 }
 

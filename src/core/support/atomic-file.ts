@@ -1,8 +1,8 @@
 // Atomic file writes: a reader sees either the old file or the complete new one, never a torn write.
 // Used for the model cache; the lead reuses it for other private files. node: built-ins only.
-import { randomBytes } from "node:crypto";
 import { chmod, mkdir, open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { randomHex } from "./unique.ts";
 
 /** Suffix of in-flight temp files, so a cleanup or a test can recognise leftovers. */
 export const TEMP_SUFFIX = ".tmp";
@@ -16,7 +16,7 @@ export const TEMP_SUFFIX = ".tmp";
 export async function writeFileAtomic(path: string, data: string, mode = 0o600): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}${TEMP_SUFFIX}`);
+  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomHex(6)}${TEMP_SUFFIX}`);
   let renamed = false;
   try {
     // "wx": fail rather than follow a planted file or symlink at the temp name.

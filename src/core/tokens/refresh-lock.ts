@@ -8,7 +8,7 @@
 import { hostname } from "node:os";
 import { link, mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { randomBytes } from "node:crypto";
+import { randomHex } from "../support/unique.ts";
 
 export interface LockOptions {
   /** A lock older than this is stale whoever holds it. */
@@ -54,7 +54,7 @@ function isStale(content: string, staleMs: number, now: number): boolean {
  * Throws on any other failure (EACCES, EROFS, ENOSPC, …), leaving no temp file behind.
  */
 async function tryAcquire(path: string, stamp: string): Promise<boolean> {
-  const temp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
+  const temp = `${path}.${randomHex(6)}.tmp`;
   try {
     await writeFile(temp, stamp, { mode: 0o600, flag: "wx" }); // ENOSPC may leave it created but empty
     await link(temp, path);
@@ -69,7 +69,7 @@ async function tryAcquire(path: string, stamp: string): Promise<boolean> {
 
 /** "pid host time nonce": time is the acquisition time, so time spent waiting never counts toward staleness. */
 function makeStamp(now: number): string {
-  return `${process.pid} ${hostname()} ${now} ${randomBytes(4).toString("hex")}`;
+  return `${process.pid} ${hostname()} ${now} ${randomHex(4)}`;
 }
 
 /** Removes a stale lock; if someone replaced it meanwhile, puts theirs back. */
@@ -81,7 +81,7 @@ async function breakIfStale(path: string, staleMs: number, now: number): Promise
     return; // gone already
   }
   if (!isStale(content, staleMs, now)) return;
-  const aside = `${path}.stale-${randomBytes(6).toString("hex")}`;
+  const aside = `${path}.stale-${randomHex(6)}`;
   try {
     await rename(path, aside);
   } catch {
