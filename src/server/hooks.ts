@@ -12,6 +12,7 @@ import { log } from "../core/support/log.ts";
 import { messages } from "../core/support/errors.ts";
 import { credentialFromStore, credentialProblem } from "../core/tokens/credential.ts";
 import { createRuntime, type PluginOverrides, type Runtime } from "./runtime.ts";
+import { acceptsJsonSchemaTools, JSON_SCHEMA_TOOLS_SINCE, runningOpencodeVersion } from "./opencode-version.ts";
 import { webToolHooks } from "./web-tools.ts";
 
 const LOGIN_DISCOVERY_TIMEOUT_MS = 10_000;
@@ -20,8 +21,11 @@ export async function createHooks(input: PluginInput, rawOptions?: unknown, over
   const rt = createRuntime(input, rawOptions, overrides);
   const { options } = rt;
   // The web tools exist only while a login is stored at start (opencode reads `tool` once).
-  const webTools = options.webTools && (await rt.hasStoredLogin()) ? webToolHooks(rt.webClient) : {};
+  const opencodeVersion = await runningOpencodeVersion();
+  const toolsSupported = acceptsJsonSchemaTools(opencodeVersion);
+  const webTools = options.webTools && toolsSupported && (await rt.hasStoredLogin()) ? webToolHooks(rt.webClient) : {};
   if (!options.webTools) log("debug", "web tools are turned off (webTools / KIMI_CODE_WEB_TOOLS)");
+  else if (!toolsSupported) log("warn", `web tools need opencode ${JSON_SCHEMA_TOOLS_SINCE.join(".")} or newer; opencode ${opencodeVersion} runs here, so they are not offered`);
   return {
     ...webTools,
     async config(config) {
