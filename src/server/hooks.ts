@@ -21,7 +21,8 @@ export async function createHooks(input: PluginInput, rawOptions?: unknown, over
   const rt = createRuntime(input, rawOptions, overrides);
   const { options } = rt;
   // The web tools exist only while a login is stored at start (opencode reads `tool` once).
-  const opencodeVersion = await runningOpencodeVersion();
+  // Read only when the tools are wanted: one small file, once per start.
+  const opencodeVersion = options.webTools ? await runningOpencodeVersion() : undefined;
   const toolsSupported = acceptsJsonSchemaTools(opencodeVersion);
   const webTools = options.webTools && toolsSupported && (await rt.hasStoredLogin()) ? webToolHooks(rt.webClient) : {};
   if (!options.webTools) log("debug", "web tools are turned off (webTools / KIMI_CODE_WEB_TOOLS)");
