@@ -106,6 +106,11 @@ export async function readBody(response: Response, maxBytes: number = MAX_ERROR_
   } catch {
     return undefined;
   }
+  return jsonOrText(text);
+}
+
+/** A body's text as JSON when it is JSON, else the text itself. */
+export function jsonOrText(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {

@@ -3,7 +3,9 @@
 // kimi-errors.ts (THE table); this module does the I/O around it (reading the body, /usages for the
 // reset time, the busy streak). Our own error types (`kimi_*`), never Kimi's, and no words that make
 // opencode retry a final error (support/errors.ts OPENCODE_RETRY_PATTERNS).
+import { MAX_ERROR_BODY_BYTES } from "../config/constants.ts";
 import { errorResponse, messages, type BusyCause } from "../support/errors.ts";
+import { jsonOrText } from "../support/http.ts";
 import { readHead } from "../support/body-head.ts";
 import { log } from "../support/log.ts";
 import type { Credential } from "../tokens/credential.ts";
@@ -23,22 +25,12 @@ export interface ExplainContext {
 
 export { QUOTA_WAIT_LIMIT_MS } from "./quota-answer.ts";
 
-/** Kimi's error bodies are small JSON; no more than this is read (the rest is passed on or dropped). */
-export const ERROR_BODY_READ_MAX = 64 * 1024;
-
 const PASS_THROUGH_HEADERS = ["retry-after", "x-trace-id", "x-request-id", "msh-request-id"];
 
 function secretsOf(credential: Credential): string[] {
   return credential.type === "oauth" ? [credential.access, credential.refresh] : [credential.key];
 }
 
-function parse(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
 
 /**
  * The answer opencode gets for a Kimi error. Statuses outside REWORDED_STATUS (400, 5xx, …) are the
@@ -54,8 +46,8 @@ export async function explainError(
 ): Promise<Response> {
   const status = response.status;
   if (!REWORDED_STATUS.has(status)) return response;
-  const { head, rest } = await readHead(response, ERROR_BODY_READ_MAX);
-  const kimi = classifyKimiError(status, parse(new TextDecoder().decode(head)), secretsOf(credential));
+  const { head, rest } = await readHead(response, MAX_ERROR_BODY_BYTES);
+  const kimi = classifyKimiError(status, jsonOrText(new TextDecoder().decode(head)), secretsOf(credential));
   if (kimi.retry === "pass-through") {
     return new Response(rest ?? head, { status, statusText: response.statusText, headers: response.headers });
   }
