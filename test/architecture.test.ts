@@ -36,12 +36,21 @@ describe("architecture", () => {
 
   test("the parity mechanisms and node:crypto are not loaded at start: only a dynamic import reaches them", () => {
     const atStart = loadedAtStart().map((m) => (m.startsWith("node:") ? m : rel(m)));
-    expect(atStart).toContain("src/core/wire/identity/identity.ts");
     expect(atStart.filter((p) => p.includes("/identity/kimi-cli/") || p.includes("/identity/kimi-code/"))).toEqual([]);
     // node:crypto costs milliseconds to import; the default start needs none of it (support/unique.ts).
     expect(atStart).not.toContain("node:crypto");
     const onDemand = [...reachable(graph, join(REPO_ROOT, "src/server/index.ts"), (e) => !e.typeOnly)].map(rel);
     expect(onDemand).toContain("src/core/wire/identity/kimi-cli/msh-headers.ts");
+  });
+
+  test("the start path (import + server() + config) loads no runtime part: those are imported on first use", () => {
+    const atStart = loadedAtStart().map((m) => (m.startsWith("node:") ? m : rel(m)));
+    // What config needs: options, the model cache and the provider block; plus the web tools' definitions.
+    expect(atStart).toContain("src/core/models/provider-config.ts");
+    const runtimeParts = ["src/server/runtime.ts", "src/server/loader.ts", "src/core/wire/", "src/core/tokens/", "src/core/login/", "src/core/web/client.ts", "src/core/usage/", "src/core/support/http.ts", "src/core/support/errors.ts"];
+    expect(atStart.filter((p) => runtimeParts.some((r) => p.startsWith(r)))).toEqual([]);
+    const onDemand = [...reachable(graph, join(REPO_ROOT, "src/server/index.ts"), (e) => !e.typeOnly)].map(rel);
+    for (const part of ["src/server/runtime.ts", "src/server/loader.ts", "src/core/wire/request.ts", "src/core/tokens/keeper.ts"]) expect(onDemand).toContain(part);
   });
 
   test(`no source file over ${MAX_LINES} lines`, () => {

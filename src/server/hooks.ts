@@ -1,37 +1,78 @@
-// The opencode server plugin's hooks: configuration, login, the loader's fetch and chat.params. The
-// parts come from runtime.ts; this file only connects them to opencode and keeps every hook from
-// throwing (a throwing loader breaks every provider; AGENTS.md contract 15).
+// The opencode server plugin's hooks: configuration, login, the loader's fetch and chat.params. This
+// module is the plugin's start path (import + server() + config hook), so it loads only what those
+// need; the runtime (token keeper, request path, login, web client) is imported on first use
+// (AGENTS.md contract 30, guarded by test/architecture.test.ts). Every hook catches: a throwing loader
+// breaks every provider (contract 15).
 import type { Hooks, PluginInput } from "@opencode-ai/plugin";
-import { PROVIDER_ID } from "../core/config/constants.ts";
-import { apiKeyMethod, apiKeyProblem, deviceLoginMethod } from "../core/login/auth-methods.ts";
-import { applyChatParams } from "../core/models/chat-params.ts";
-import { DEFAULT_MODELS } from "../core/models/discovery.ts";
-import { isStale } from "../core/models/model-cache.ts";
+import { API_KEY_LABEL, DEVICE_LOGIN_LABEL, PLUGIN_NAME, PROVIDER_ID } from "../core/config/constants.ts";
+import { resolveOptions, type ResolvedOptions } from "../core/config/options.ts";
+import { DEFAULT_MODELS } from "../core/models/model.ts";
+import { readModelCache } from "../core/models/model-cache.ts";
 import { applyProviderConfig, buildProviderBlock } from "../core/models/provider-config.ts";
-import { log } from "../core/support/log.ts";
-import { messages } from "../core/support/errors.ts";
-import { credentialFromStore, credentialProblem } from "../core/tokens/credential.ts";
-import { createRuntime, type PluginOverrides, type Runtime } from "./runtime.ts";
+import { forwardLogsTo, log } from "../core/support/log.ts";
 import { acceptsJsonSchemaTools, JSON_SCHEMA_TOOLS_SINCE, runningOpencodeVersion } from "./opencode-version.ts";
+import { storedEntry } from "./stored-entry.ts";
 import { webToolHooks } from "./web-tools.ts";
+import type { CachedModels, PluginOverrides, Runtime } from "./runtime.ts";
 
-const LOGIN_DISCOVERY_TIMEOUT_MS = 10_000;
+export type { PluginOverrides } from "./runtime.ts";
+
+/** Sends the plugin's log lines to opencode's logger when opencode offers one. */
+function forwardLogsToOpencode(input: PluginInput): void {
+  const app = (input.client as { app?: { log?: (args: unknown) => unknown } } | undefined)?.app;
+  if (typeof app?.log !== "function") return;
+  const send = app.log.bind(app);
+  forwardLogsTo((level, message, extra) => send({ body: { service: PLUGIN_NAME, level, message, ...(extra ? { extra } : {}) } }));
+}
+
+/** Runs `load` once, on first call; every caller shares its promise. */
+function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let loaded: Promise<T> | undefined;
+  return () => (loaded ??= load());
+}
+
+/** Whether opencode's auth store holds a usable Kimi Code login now (read from auth.json; never throws). */
+async function hasStoredLogin(options: ResolvedOptions): Promise<boolean> {
+  const entry = await storedEntry(options.opencodeDataDir);
+  if (entry === undefined) return false;
+  try {
+    const { credentialFromStore } = await import("../core/tokens/credential.ts");
+    return credentialFromStore(entry, options.apiBase) !== undefined;
+  } catch {
+    return false;
+  }
+}
 
 export async function createHooks(input: PluginInput, rawOptions?: unknown, overrides: PluginOverrides = {}): Promise<Hooks> {
-  const rt = createRuntime(input, rawOptions, overrides);
-  const { options } = rt;
+  forwardLogsToOpencode(input);
+  const options = resolveOptions(rawOptions, overrides.env ?? process.env);
+  const cacheReads = new Map<string, ReturnType<CachedModels>>();
+  /** The cached model list of an API base, read from disk once per start (config hook and loader share it). */
+  const cachedModels: CachedModels = (apiBase) => {
+    let read = cacheReads.get(apiBase);
+    if (!read) cacheReads.set(apiBase, (read = readModelCache(options.cacheDir, apiBase)));
+    return read;
+  };
+  const forget = (apiBase: string) => cacheReads.delete(apiBase);
+  const runtime = once(async (): Promise<Runtime> => {
+    const { createRuntime } = await import("./runtime.ts");
+    return createRuntime(input, options, overrides, { cachedModels, forget });
+  });
+  const chatParams = once(() => import("../core/models/chat-params.ts"));
+
   // The web tools exist only while a login is stored at start (opencode reads `tool` once).
   // Read only when the tools are wanted: one small file, once per start.
   const opencodeVersion = options.webTools ? await runningOpencodeVersion() : undefined;
   const toolsSupported = acceptsJsonSchemaTools(opencodeVersion);
-  const webTools = options.webTools && toolsSupported && (await rt.hasStoredLogin()) ? webToolHooks(rt.webClient) : {};
+  const webTools =
+    options.webTools && toolsSupported && (await hasStoredLogin(options)) ? webToolHooks(async () => (await runtime()).webClient) : {};
   if (!options.webTools) log("debug", "web tools are turned off (webTools / KIMI_CODE_WEB_TOOLS)");
   else if (!toolsSupported) log("warn", `web tools need opencode ${JSON_SCHEMA_TOOLS_SINCE.join(".")} or newer; opencode ${opencodeVersion} runs here, so they are not offered`);
   return {
     ...webTools,
     async config(config) {
       try {
-        const cached = await rt.cachedModels(options.apiBase);
+        const cached = await cachedModels(options.apiBase);
         const models = cached?.models.length ? cached.models : [...DEFAULT_MODELS];
         applyProviderConfig(config, buildProviderBlock({ models, apiBase: options.apiBase, identity: options.identity, protocol: options.protocol }));
       } catch (error) {
@@ -41,59 +82,29 @@ export async function createHooks(input: PluginInput, rawOptions?: unknown, over
 
     auth: {
       provider: PROVIDER_ID,
-      loader: (auth) => loadProvider(rt, auth as () => Promise<unknown>),
+      loader: async (auth) => {
+        try {
+          const [rt, { loadProvider }] = await Promise.all([runtime(), import("./loader.ts")]);
+          return await loadProvider(rt, auth as () => Promise<unknown>);
+        } catch (error) {
+          log("error", "Kimi Code loader failed; the provider stays unauthenticated", { error: (error as Error).message });
+          return {};
+        }
+      },
       methods: [
-        deviceLoginMethod({
-          oauth: rt.oauthFor(options.apiBase),
-          apiBase: options.apiBase,
-          // The login waits for this (so the next opencode start lists every model), but not for long.
-          afterLogin: (credential) => rt.discover(credential, LOGIN_DISCOVERY_TIMEOUT_MS),
-          storeLogin: rt.storeLogin,
-        }),
-        apiKeyMethod(),
+        { type: "oauth", label: DEVICE_LOGIN_LABEL, authorize: async () => (await runtime()).deviceLogin.authorize() },
+        // opencode asks for the key itself and never shows it to the plugin at login, so the key is
+        // checked on first use (loader.ts, request.ts) and by `kimi-code doctor`.
+        { type: "api", label: API_KEY_LABEL },
       ],
     },
 
     async "chat.params"(hookInput, output) {
       try {
-        applyChatParams(hookInput, output, { identity: options.identity, protocol: options.protocol });
+        (await chatParams()).applyChatParams(hookInput, output, { identity: options.identity, protocol: options.protocol });
       } catch (error) {
         log("error", "chat.params failed; request sent unchanged", { error: (error as Error).message });
       }
     },
   };
-}
-
-/** The auth loader: hands opencode our fetch when a login is stored; never throws. */
-async function loadProvider(rt: Runtime, auth: () => Promise<unknown>): Promise<Record<string, unknown>> {
-  try {
-    rt.setAuthSource(auth);
-    rt.keeper.reset();
-    const credential = credentialFromStore(await auth(), rt.options.apiBase);
-    if (!credential) return {};
-    const unusable = credentialProblem(credential);
-    if (unusable) {
-      // Recognised at load; every request then answers with the same final error (request.ts), and
-      // nothing else (discovery) sends it.
-      log("error", messages.invalidCredential(credential.type, unusable));
-      return { apiKey: "", fetch: rt.requestFetch };
-    }
-    if (credential.type === "api") {
-      const problem = apiKeyProblem(credential.key);
-      if (problem) log("warn", `the stored Kimi Code API key is ${problem}`);
-    }
-    const cached = await rt.cachedModels(credential.apiBase);
-    if (!cached || isStale(cached)) {
-      // Discovery when due: with the stored token if it is still fresh, never blocking startup.
-      rt.keeper
-        .credential()
-        .then(rt.discoverInBackground)
-        .catch(() => {});
-    }
-    // An empty apiKey keeps the AI SDK from adding its own Authorization; our fetch sets it.
-    return { apiKey: "", fetch: rt.requestFetch };
-  } catch (error) {
-    log("error", "Kimi Code loader failed; the provider stays unauthenticated", { error: (error as Error).message });
-    return {};
-  }
 }

@@ -1,12 +1,13 @@
 // Which opencode runs this plugin, when it can be told: an npm-installed opencode runs the binary of
 // its platform package (`…/node_modules/opencode-<platform>/bin/opencode`), whose package.json names
 // the release. Other installs (install script, Homebrew) give undefined, read as "current".
-import { readFile } from "node:fs/promises";
+// Read synchronously: one small file at start, where a thread-pool round trip costs more than the read.
+import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 
 export async function runningOpencodeVersion(execPath: string = process.execPath): Promise<string | undefined> {
   try {
-    const pkg = JSON.parse(await readFile(join(dirname(execPath), "..", "package.json"), "utf8")) as { name?: unknown; version?: unknown };
+    const pkg = JSON.parse(readFileSync(join(dirname(execPath), "..", "package.json"), "utf8")) as { name?: unknown; version?: unknown };
     if (typeof pkg.name !== "string" || !pkg.name.startsWith("opencode-") || typeof pkg.version !== "string") return undefined;
     return /^\d+\.\d+\.\d+/.exec(pkg.version)?.[0];
   } catch {

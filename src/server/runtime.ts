@@ -1,16 +1,16 @@
-// The plugin's long-lived parts for one opencode process, assembled from the core: resolved options,
-// the identity, the token keeper (persisting through opencode's auth store), model discovery with its
-// cache, and the request path's fetch. hooks.ts turns them into opencode hooks.
-import { readFile } from "node:fs/promises";
+// The plugin's long-lived parts for one opencode process, assembled from the core: the identity, the
+// token keeper (persisting through opencode's auth store), model discovery with its cache, the device
+// login, and the request path's fetch. hooks.ts imports this on first use (it is off the start path).
 import { join } from "node:path";
 import type { PluginInput } from "@opencode-ai/plugin";
-import { PLUGIN_NAME, PROVIDER_ID } from "../core/config/constants.ts";
-import { oauthHostFor, resolveOptions, type ResolvedOptions } from "../core/config/options.ts";
+import { PROVIDER_ID } from "../core/config/constants.ts";
+import { oauthHostFor, type ResolvedOptions } from "../core/config/options.ts";
+import { deviceLoginMethod } from "../core/login/auth-methods.ts";
 import { OAuthClient } from "../core/login/oauth-client.ts";
 import { fetchModels } from "../core/models/discovery.ts";
-import { readModelCache, writeModelCache } from "../core/models/model-cache.ts";
+import { writeModelCache, type readModelCache } from "../core/models/model-cache.ts";
 import { KimiError, messages } from "../core/support/errors.ts";
-import { forwardLogsTo, log } from "../core/support/log.ts";
+import { log } from "../core/support/log.ts";
 import { credentialFromStore, credentialToStore, type Credential, type OAuthCredential } from "../core/tokens/credential.ts";
 import { TokenKeeper } from "../core/tokens/keeper.ts";
 import { withFileLock } from "../core/tokens/refresh-lock.ts";
@@ -18,6 +18,7 @@ import { fetchUsage } from "../core/usage/usage.ts";
 import { createIdentity, type Identity } from "../core/wire/identity/identity.ts";
 import { createRequestFetch } from "../core/wire/request.ts";
 import { WebClient } from "../core/web/client.ts";
+import { storedEntry } from "./stored-entry.ts";
 
 /** Seams for tests; opencode never passes these. */
 export interface PluginOverrides {
@@ -26,6 +27,15 @@ export interface PluginOverrides {
 }
 
 const QUOTA_LOOKUP_TIMEOUT_MS = 5_000;
+const LOGIN_DISCOVERY_TIMEOUT_MS = 10_000;
+
+/** The cached model list of an API base, read from disk once per start (hooks.ts owns the reads). */
+export type CachedModels = (apiBase: string) => ReturnType<typeof readModelCache>;
+export interface ModelCacheReads {
+  cachedModels: CachedModels;
+  /** Drops the remembered read of an API base after its cache was rewritten. */
+  forget(apiBase: string): void;
+}
 
 export interface Runtime {
   options: ResolvedOptions;
@@ -37,8 +47,9 @@ export interface Runtime {
   /** Whether opencode's auth store holds a Kimi Code login now (read from auth.json; never throws). */
   hasStoredLogin(): Promise<boolean>;
   oauthFor(apiBase: string): OAuthClient;
-  /** The cached model list of an API base, read from disk once per start (config hook and loader share it). */
-  cachedModels(apiBase: string): ReturnType<typeof readModelCache>;
+  cachedModels: CachedModels;
+  /** The device login method (RFC 8628) opencode runs at `opencode auth login`. */
+  deviceLogin: ReturnType<typeof deviceLoginMethod>;
   /** GET /models with this credential and cache the answer. */
   discover(credential: Credential, timeoutMs?: number): Promise<void>;
   discoverInBackground(credential: Credential): void;
@@ -48,17 +59,7 @@ export interface Runtime {
   setAuthSource(read: () => Promise<unknown>): void;
 }
 
-/** Sends the plugin's log lines to opencode's logger when opencode offers one. */
-function forwardLogsToOpencode(input: PluginInput): void {
-  const app = (input.client as { app?: { log?: (args: unknown) => unknown } } | undefined)?.app;
-  if (typeof app?.log !== "function") return;
-  const send = app.log.bind(app);
-  forwardLogsTo((level, message, extra) => send({ body: { service: PLUGIN_NAME, level, message, ...(extra ? { extra } : {}) } }));
-}
-
-export function createRuntime(input: PluginInput, rawOptions: unknown, overrides: PluginOverrides): Runtime {
-  forwardLogsToOpencode(input);
-  const options = resolveOptions(rawOptions, overrides.env ?? process.env);
+export function createRuntime(input: PluginInput, options: ResolvedOptions, overrides: PluginOverrides, cache: ModelCacheReads): Runtime {
   const fetchImpl = overrides.fetch ?? fetch;
   const identity = createIdentity(options.identity, { kimiShareDir: options.kimiShareDir, kimiCodeHome: options.kimiCodeHome });
   const oauthAt = (oauthHost: string) => new OAuthClient({ oauthHost, headers: identity.headers, fetch: fetchImpl });
@@ -70,13 +71,6 @@ export function createRuntime(input: PluginInput, rawOptions: unknown, overrides
   };
   const tokenOf = (c: Credential) => (c.type === "oauth" ? c.access : c.key);
 
-  const cacheReads = new Map<string, ReturnType<typeof readModelCache>>();
-  const cachedModels = (apiBase: string) => {
-    let read = cacheReads.get(apiBase);
-    if (!read) cacheReads.set(apiBase, (read = readModelCache(options.cacheDir, apiBase)));
-    return read;
-  };
-
   async function discover(credential: Credential, timeoutMs?: number): Promise<void> {
     const models = await fetchModels({
       apiBase: credential.apiBase,
@@ -86,7 +80,7 @@ export function createRuntime(input: PluginInput, rawOptions: unknown, overrides
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     });
     await writeModelCache(options.cacheDir, credential.apiBase, models);
-    cacheReads.delete(credential.apiBase);
+    cache.forget(credential.apiBase);
     log("debug", `discovered ${models.length} Kimi Code models`, { models: models.map((m) => m.id) });
   }
   const discoverInBackground = (credential: Credential) => {
@@ -103,7 +97,7 @@ export function createRuntime(input: PluginInput, rawOptions: unknown, overrides
   };
   const lockPath = join(options.opencodeDataDir, `auth.json.${PROVIDER_ID}.lock`);
   // Until opencode runs the loader (and hands over its reader), read auth.json the way it stores it.
-  const readStore = async () => (readAuth ? readAuth() : readAuthFile(options.opencodeDataDir));
+  const readStore = async () => (readAuth ? readAuth() : storedEntry(options.opencodeDataDir));
   const keeper = new TokenKeeper({
     load: async () => credentialFromStore(await readStore(), options.apiBase),
     persist,
@@ -147,7 +141,14 @@ export function createRuntime(input: PluginInput, rawOptions: unknown, overrides
       }
     },
     oauthFor,
-    cachedModels,
+    cachedModels: cache.cachedModels,
+    deviceLogin: deviceLoginMethod({
+      oauth: oauthFor(options.apiBase),
+      apiBase: options.apiBase,
+      // The login waits for this (so the next opencode start lists every model), but not for long.
+      afterLogin: (credential) => discover(credential, LOGIN_DISCOVERY_TIMEOUT_MS),
+      storeLogin,
+    }),
     discover,
     discoverInBackground,
     storeLogin,
@@ -155,14 +156,4 @@ export function createRuntime(input: PluginInput, rawOptions: unknown, overrides
       readAuth = read;
     },
   };
-}
-
-/** This provider's entry of opencode's auth.json ($XDG_DATA_HOME/opencode/auth.json), or undefined. */
-async function readAuthFile(dataDir: string): Promise<unknown> {
-  try {
-    const all = JSON.parse(await readFile(join(dataDir, "auth.json"), "utf8")) as Record<string, unknown>;
-    return all?.[PROVIDER_ID];
-  } catch {
-    return undefined;
-  }
 }

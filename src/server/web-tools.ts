@@ -124,8 +124,8 @@ function runTool(title: string, run: () => Promise<WebOutcome>) {
     });
 }
 
-/** The `tool` and `tool.definition` hooks for the two tools. */
-export function webToolHooks(client: WebClient): Pick<Hooks, "tool" | "tool.definition"> {
+/** The `tool` and `tool.definition` hooks for the two tools; the client is made on first use. */
+export function webToolHooks(webClient: () => Promise<WebClient>): Pick<Hooks, "tool" | "tool.definition"> {
   const definition = (id: string) => {
     const spec = SPECS[id]!;
     return { description: spec.description, args: spec.properties as never };
@@ -138,7 +138,7 @@ export function webToolHooks(client: WebClient): Pick<Hooks, "tool" | "tool.defi
           const parsed = parseSearchArgs(args ?? {});
           if (!parsed.ok) return result("Web search: bad arguments", { ok: false, output: parsed.error });
           const ctx = { ...(context?.callID ? { toolCallId: context.callID } : {}), ...(context?.abort ? { signal: context.abort } : {}) };
-          return runTool(`Web search: ${parsed.value.query}`, () => client.search(parsed.value, ctx));
+          return runTool(`Web search: ${parsed.value.query}`, async () => (await webClient()).search(parsed.value, ctx));
         },
       },
       [FETCH_URL_TOOL]: {
@@ -147,7 +147,7 @@ export function webToolHooks(client: WebClient): Pick<Hooks, "tool" | "tool.defi
           const parsed = parseFetchArgs(args ?? {});
           if (!parsed.ok) return result("Fetch URL: bad arguments", { ok: false, output: parsed.error });
           const ctx = { ...(context?.callID ? { toolCallId: context.callID } : {}), ...(context?.abort ? { signal: context.abort } : {}) };
-          return runTool(`Fetch ${parsed.value.url}`, () => client.fetchUrl(parsed.value.url, ctx));
+          return runTool(`Fetch ${parsed.value.url}`, async () => (await webClient()).fetchUrl(parsed.value.url, ctx));
         },
       },
     } as NonNullable<Hooks["tool"]>,

@@ -1,5 +1,5 @@
 // The two login methods opencode offers for our provider (`opencode auth login` → Kimi Code).
-import { API_KEY_LABEL, API_KEY_PREFIX, API_KEY_HELP_URL, DEVICE_LOGIN_LABEL } from "../config/constants.ts";
+import { API_KEY_PREFIX, API_KEY_HELP_URL, DEVICE_LOGIN_LABEL } from "../config/constants.ts";
 import { pollForTokens, type DeviceFlowDeps } from "./device-flow.ts";
 import { log } from "../support/log.ts";
 import type { OAuthClient } from "./oauth-client.ts";
@@ -82,15 +82,6 @@ export function deviceLoginMethod(deps: DeviceLoginDeps) {
       };
     },
   };
-}
-
-/**
- * A Kimi Code API key (Kimi's sanctioned route for third-party tools). opencode asks for the key
- * itself and never shows it to the plugin at login, so the key is checked on first use
- * (src/request.ts) and by `opencode-kimi-code doctor`.
- */
-export function apiKeyMethod() {
-  return { type: "api" as const, label: API_KEY_LABEL };
 }
 
 /** Why a key cannot be a Kimi Code key, or undefined when it looks like one. */

@@ -12,7 +12,7 @@
 // ("Moonshot's Anthropic-compatible API uses adaptive effort rather than token budgets",
 // packages/opencode/src/provider/transform.ts options() and variants(), isKimiFamily). We keep
 // opencode's adaptive form, so no token budget is invented, and kimi-code's effort semantics.
-import type { DiscoveredModel } from "./discovery.ts";
+import type { DiscoveredModel } from "./model.ts";
 import { variantNamesFor, type VariantName } from "./variants.ts";
 
 /** The AI SDK package opencode bundles for this route. */

@@ -8,7 +8,7 @@
 // Runtime shapes differ from the published types: `input.provider` has no `info`, `input.model.variants`
 // and `input.message.model.variant` may be undefined. Everything is read defensively.
 import { PROVIDER_ID } from "../config/constants.ts";
-import { isRecord } from "../support/http.ts";
+import { isRecord } from "../support/is-record.ts";
 import { log } from "../support/log.ts";
 import type { IdentityName, ProtocolName } from "../config/options.ts";
 import { ANTHROPIC_NPM } from "./anthropic-variants.ts";

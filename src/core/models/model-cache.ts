@@ -1,13 +1,13 @@
 // On-disk cache of the discovered model list, so opencode starts with no network call.
 // One file per API base in the cache dir (ResolvedOptions.cacheDir, e.g. ~/.cache/opencode-kimi-code/),
 // written atomically with mode 0600. A missing, corrupt or foreign file reads as "no cache", never an error.
-import { open } from "node:fs/promises";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { MAX_MODEL_CACHE_BYTES } from "../config/constants.ts";
 import { join } from "node:path";
 import { stableHash } from "../support/unique.ts";
 import { writeFileAtomic } from "../support/atomic-file.ts";
-import { isDiscoveredModel, type DiscoveredModel } from "./discovery.ts";
-import { isRecord } from "../support/http.ts";
+import { isDiscoveredModel, type DiscoveredModel } from "./model.ts";
+import { isRecord } from "../support/is-record.ts";
 import { log } from "../support/log.ts";
 
 /**
@@ -44,7 +44,7 @@ export async function readModelCache(cacheDir: string, apiBase: string): Promise
   const file = modelCacheFile(cacheDir, apiBase);
   let text: string | undefined;
   try {
-    text = await readCapped(file, MAX_MODEL_CACHE_BYTES);
+    text = readCapped(file, MAX_MODEL_CACHE_BYTES);
   } catch (e) {
     if ((e as NodeJS.ErrnoException)?.code !== "ENOENT") log("warn", `model cache ${file} is unreadable; ignored`);
     return undefined;
@@ -74,24 +74,27 @@ export async function readModelCache(cacheDir: string, apiBase: string): Promise
   }
 }
 
-/** The file's text, or undefined when it holds more than `maxBytes` (never reading past that). */
-async function readCapped(file: string, maxBytes: number): Promise<string | undefined> {
-  const handle = await open(file, "r");
+/**
+ * The file's text, or undefined when it holds more than `maxBytes` (never reading past that).
+ * Synchronous: a few KB read once at start, where four thread-pool round trips cost more than the read.
+ */
+function readCapped(file: string, maxBytes: number): string | undefined {
+  const fd = openSync(file, "r");
   try {
-    const { size: statSize } = await handle.stat();
+    const statSize = fstatSync(fd).size;
     if (statSize > maxBytes) return undefined;
     const buffer = Buffer.alloc(Math.max(statSize, 4096) + 1); // +1: tells a file that grew since stat
     if (buffer.length > maxBytes + 1) return undefined;
     let size = 0;
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, size, buffer.length - size, null);
+      const bytesRead = readSync(fd, buffer, size, buffer.length - size, null);
       if (bytesRead === 0) break;
       size += bytesRead;
       if (size === buffer.length) return undefined; // grew past what stat said: a writer is at work or it is hostile
     }
     return buffer.subarray(0, size).toString("utf8");
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 

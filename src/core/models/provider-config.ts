@@ -2,8 +2,8 @@
 // Shape verified with opencode 1.18.33 (opencode-plugin-api.md §8). The user's own block under the same
 // id is merged in and the user's values win; bad user input is logged and ignored, never thrown.
 import { PROVIDER_ID, PROVIDER_NAME } from "../config/constants.ts";
-import { DEFAULT_MODELS, type DiscoveredModel } from "./discovery.ts";
-import { isRecord } from "../support/http.ts";
+import { DEFAULT_MODELS, type DiscoveredModel } from "./model.ts";
+import { isRecord } from "../support/is-record.ts";
 import { log } from "../support/log.ts";
 import type { IdentityName, ProtocolName } from "../config/options.ts";
 import { ANTHROPIC_MODEL_OPTIONS, ANTHROPIC_NPM, anthropicVariantsFor } from "./anthropic-variants.ts";

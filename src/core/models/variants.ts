@@ -6,7 +6,7 @@
 // are spread verbatim, but `reasoning_effort` is produced from the `reasoningEffort` option only (see
 // PROVIDER_OPTION_KEYS). So WIRE_TABLE says what reaches the body, and variantsFor() emits the provider
 // options that produce it (toProviderOptions).
-import type { DiscoveredModel } from "./discovery.ts";
+import type { DiscoveredModel } from "./model.ts";
 import type { IdentityName } from "../config/options.ts";
 import { EFFORTS, type Effort } from "./effort.ts";
 

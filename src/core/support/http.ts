@@ -1,4 +1,5 @@
 // The plugin's own HTTP calls (OAuth, /models, /usages): timeouts, and errors that say what failed.
+import { isRecord } from "./is-record.ts";
 import { MAX_ERROR_BODY_BYTES, MAX_JSON_BODY_BYTES, OWN_CALL_TIMEOUT_MS, PLUGIN_USER_AGENT } from "../config/constants.ts";
 import { headerValueProblem, HeaderValueError, tokenProblem } from "./header-value.ts";
 import { redact } from "./log.ts";
@@ -163,9 +164,7 @@ export interface JsonGetArgs {
 
 type ErrorFactory = (message: string, kind: HttpErrorKind, status?: number) => HttpError;
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
+export { isRecord };
 
 /** "an array", "null", "a string", … for error messages. */
 export function describeJson(value: unknown): string {
