@@ -85,12 +85,20 @@ export function refreshThresholdMs(lifetimeMs: number | undefined): number {
   return lifetimeMs < REFRESH_MIN_THRESHOLD_MS * 2 ? half : Math.max(REFRESH_MIN_THRESHOLD_MS, half);
 }
 
+/**
+ * From when on (epoch ms, local clock) the access token must be refreshed before use; -Infinity when
+ * it must be refreshed now (no token, unknown expiry).
+ */
+export function refreshDueAt(credential: Pick<OAuthCredential, "access" | "expires">): number {
+  if (!credential.access) return Number.NEGATIVE_INFINITY;
+  const { expiresAt, lifetimeMs } = tokenTiming(credential);
+  if (!Number.isFinite(expiresAt) || expiresAt <= 0) return Number.NEGATIVE_INFINITY;
+  return expiresAt - refreshThresholdMs(lifetimeMs);
+}
+
 /** True when the access token must be refreshed before use (expired, unknown expiry, or close to it). */
 export function needsRefresh(credential: Pick<OAuthCredential, "access" | "expires">, now: number): boolean {
-  if (!credential.access) return true;
-  const { expiresAt, lifetimeMs } = tokenTiming(credential);
-  if (!Number.isFinite(expiresAt) || expiresAt <= 0) return true;
-  return expiresAt - now < refreshThresholdMs(lifetimeMs);
+  return now >= refreshDueAt(credential);
 }
 
 /** Validates a token endpoint answer; throws a TypeError naming the missing field. */

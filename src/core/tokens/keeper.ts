@@ -14,7 +14,8 @@
 import { REFRESH_ATTEMPTS, STORE_RECHECK_MS } from "../config/constants.ts";
 import { KimiError, messages } from "../support/errors.ts";
 import { log } from "../support/log.ts";
-import { credentialFromTokens, needsRefresh, type Credential, type OAuthCredential, type TokenResponse } from "./credential.ts";
+import { untilAborted } from "../support/abort.ts";
+import { credentialFromTokens, needsRefresh, refreshDueAt, type Credential, type OAuthCredential, type TokenResponse } from "./credential.ts";
 import { classifyRefreshFailure } from "./refresh-failure.ts";
 import { withFileLock } from "./refresh-lock.ts";
 
@@ -42,17 +43,6 @@ interface Unsaved {
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** The promise's outcome, or the signal's abort reason as soon as it fires (as fetch rejects). */
-export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | null | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
-}
 
 function sameEntry(a: Credential, b: Credential): boolean {
   if (a.type === "oauth") return b.type === "oauth" && a.refresh === b.refresh && a.access === b.access;
@@ -88,6 +78,24 @@ export class TokenKeeper {
     return untilAborted(this.credentialNow(), signal);
   }
 
+  /**
+   * The request path's fast lane: the credential in memory when it is fit to use now, else undefined
+   * (then `credential()` loads or refreshes). The answer `credential()` would give, without a promise.
+   */
+  ready(): Credential | undefined {
+    const c = this.current;
+    if (!c) return undefined;
+    this.checkStoreSoon();
+    return c.type === "api" || this.now() < this.dueAt(c) ? c : undefined;
+  }
+
+  /** refreshDueAt of the credential in use, remembered (it decodes the JWT). */
+  private due: { credential: Credential; at: number } | undefined;
+  private dueAt(c: OAuthCredential): number {
+    if (this.due?.credential !== c) this.due = { credential: c, at: refreshDueAt(c) };
+    return this.due.at;
+  }
+
   /** After a 401: refresh even if the token looks fresh, unless another process already did. */
   async forceRefresh(rejectedAccess: string, signal?: AbortSignal | null): Promise<Credential> {
     if (this.current?.type === "api") return this.current;
@@ -108,7 +116,7 @@ export class TokenKeeper {
       this.checkStoreSoon();
     }
     const c = this.current;
-    if (c.type === "api" || !needsRefresh(c, this.now())) return c;
+    if (c.type === "api" || this.now() < this.dueAt(c)) return c;
     return this.refresh(c.access);
   }
 

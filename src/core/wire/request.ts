@@ -6,20 +6,26 @@
 // what happened, what to do and whether opencode retries (explain.ts, from the table in
 // kimi-errors.ts); every other answer is returned untouched. Nothing here throws into opencode:
 // failures become error responses.
-import { API_KEY_PREFIX, PRIVATE_HEADER_PREFIX } from "../config/constants.ts";
+import { API_KEY_PREFIX } from "../config/constants.ts";
 import { errorResponse, KimiError, messages } from "../support/errors.ts";
-import { HeaderValueError, setHeader, tokenProblem } from "../support/header-value.ts";
+import { tokenProblem } from "../support/header-value.ts";
 import { log, redact } from "../support/log.ts";
 import type { Credential } from "../tokens/credential.ts";
 import { BusyStreak } from "./busy-streak.ts";
 import { explainError, type ExplainContext } from "./explain.ts";
 import type { HeaderSource } from "./identity/profiles.ts";
+import { preparedHeaders, withCredential } from "./outgoing-headers.ts";
+import { baseOf, messagesRoute, under } from "./route.ts";
+
+export { isMessagesRoute, isUnder } from "./route.ts";
 
 export interface RequestPathDeps extends ExplainContext {
   keeper: {
     /** Both reject with the signal's reason as soon as it aborts (the refresh itself goes on). */
     credential(signal?: AbortSignal | null): Promise<Credential>;
     forceRefresh(rejectedAccess: string, signal?: AbortSignal | null): Promise<Credential>;
+    /** The credential when it is fit to use now without any wait (TokenKeeper.ready), else undefined. */
+    ready?(): Credential | undefined;
   };
   identity: ExplainContext["identity"] & { headers: HeaderSource };
   /** Where opencode is configured to send this provider's requests. */
@@ -29,46 +35,10 @@ export interface RequestPathDeps extends ExplainContext {
 
 type FetchFn = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
 
-/** Path segments of a parsed URL, dot segments already resolved by the URL parser, no empty tail. */
-function segments(u: URL): string[] {
-  const parts = u.pathname.split("/");
-  while (parts.length > 1 && parts[parts.length - 1] === "") parts.pop();
-  return parts;
-}
-
-/**
- * True when `url` lies under `base`: same origin (scheme, host, port as the URL parser normalises them)
- * and the base's path segments are a prefix of the URL's after dot-segment resolution, so
- * `<base>/../x`, `<base>x`, `<base>.evil.com` and `user@host` look-alikes are not under it.
- */
-export function isUnder(url: string, base: string): boolean {
-  let u: URL;
-  let b: URL;
-  try {
-    u = new URL(url);
-    b = new URL(base);
-  } catch {
-    return false;
-  }
-  if (u.origin !== b.origin || u.origin === "null" || u.username || u.password) return false;
-  const us = segments(u);
-  const bs = segments(b);
-  return bs.length <= us.length && bs.every((part, i) => us[i] === part);
-}
-
 /** A body that can be sent twice: strings and bytes as they are, a stream buffered once. */
-async function replayableBody(body: BodyInit | null | undefined): Promise<BodyInit | null | undefined> {
-  if (body instanceof ReadableStream) return new Uint8Array(await new Response(body).arrayBuffer());
+function replayableBody(body: BodyInit | null | undefined): BodyInit | null | undefined | Promise<Uint8Array<ArrayBuffer>> {
+  if (body instanceof ReadableStream) return new Response(body).arrayBuffer().then((b) => new Uint8Array(b));
   return body;
-}
-
-function baseOf(url: string): string {
-  try {
-    const u = new URL(url);
-    return u.origin + u.pathname.replace(/\/chat\/completions$|\/[^/]*$/, "");
-  } catch {
-    return url;
-  }
 }
 
 const tokenOf = (c: Credential) => (c.type === "oauth" ? c.access : c.key);
@@ -79,60 +49,23 @@ const tokenOf = (c: Credential) => (c.type === "oauth" ? c.access : c.key);
  * 401 retry's renewed (possibly adopted) credential included.
  */
 function refusal(url: string, credential: Credential): KimiError | undefined {
-  if (!isUnder(url, credential.apiBase)) {
+  if (!under(url, credential.apiBase)) {
     return new KimiError("wrong-base", messages.wrongBase(credential.apiBase, baseOf(url)));
   }
+  let verdict = credentialVerdicts.get(credential);
+  if (verdict === undefined) credentialVerdicts.set(credential, (verdict = credentialRefusal(credential) ?? null));
+  return verdict ?? undefined;
+}
+
+/** A credential's own fitness, decided once per credential object (they are replaced, never changed). */
+const credentialVerdicts = new WeakMap<Credential, KimiError | null>();
+function credentialRefusal(credential: Credential): KimiError | undefined {
   const problem = tokenProblem(tokenOf(credential));
   if (problem) return new KimiError("bad-credential", messages.invalidCredential(credential.type, problem));
   if (credential.type === "api" && !credential.key.startsWith(API_KEY_PREFIX)) {
     return new KimiError("bad-key", messages.badKey());
   }
   return undefined;
-}
-
-/** Kimi's Anthropic-compatible route: POST {base}/messages (@ai-sdk/anthropic appends "/messages"). */
-export function isMessagesRoute(url: string): boolean {
-  try {
-    return new URL(url).pathname.replace(/\/+$/, "").endsWith("/messages");
-  } catch {
-    return false;
-  }
-}
-
-/**
- * The outgoing headers: our own credential (whatever the SDK put in `authorization` / `x-api-key`, e.g.
- * @ai-sdk/anthropic's empty `x-api-key`, is dropped), private headers dropped, the identity's headers
- * set. The credential goes as a bearer, except an API key on the /messages route, which goes in
- * `x-api-key` as Kimi documents for that route (Claude Code's ANTHROPIC_API_KEY; kimi-code 2.1.0's own
- * Anthropic client does the same); an OAuth token on /messages stays a bearer
- * (OpenProjectX/opencode-kimi-auth docs/kimi-oauth-evaluation.md §8).
- * Throws KimiError (never Headers' TypeError, which quotes the value) when a value cannot be carried.
- */
-function authorize(
-  headers: Headers,
-  credential: Credential,
-  identityHeaders: Record<string, string>,
-  identityName: string,
-  messagesRoute = false,
-): Headers {
-  const h = new Headers(headers);
-  h.delete("authorization");
-  h.delete("x-api-key");
-  for (const name of [...h.keys()]) if (name.startsWith(PRIVATE_HEADER_PREFIX)) h.delete(name);
-  try {
-    for (const [name, value] of Object.entries(identityHeaders)) setHeader(h, name, value);
-  } catch (error) {
-    if (!(error instanceof HeaderValueError)) throw error;
-    throw new KimiError("bad-header", messages.invalidIdentityHeader(error.header, error.problem, identityName));
-  }
-  try {
-    if (credential.type === "api" && messagesRoute) setHeader(h, "x-api-key", credential.key);
-    else setHeader(h, "authorization", `Bearer ${tokenOf(credential)}`);
-  } catch (error) {
-    if (!(error instanceof HeaderValueError)) throw error;
-    throw new KimiError("bad-credential", messages.invalidCredential(credential.type, error.problem));
-  }
-  return h;
 }
 
 /** A redirect is never followed (the runtime's rules would decide where headers and body go): a clear final error. */
@@ -154,23 +87,26 @@ export function createRequestFetch(deps: RequestPathDeps): FetchFn {
   const fetchImpl = deps.fetch ?? fetch;
   const ctx: ExplainContext = { ...deps, busy: deps.busy ?? new BusyStreak() };
   const answer = (url: string, response: Response, credential: Credential, retried: boolean): Response | Promise<Response> => {
-    if (!response.ok) return explainError(response, credential, retried, ctx, isMessagesRoute(url));
+    if (!response.ok) return explainError(response, credential, retried, ctx, messagesRoute(url));
     ctx.busy?.end();
     return response;
   };
   return async function kimiFetch(input, init) {
     const url = input instanceof Request ? input.url : String(input);
     const signal = init?.signal ?? (input instanceof Request ? input.signal : null);
-    let credential: Credential;
-    try {
-      credential = await deps.keeper.credential(signal);
-    } catch (error) {
-      if (signal?.aborted) throw signal.reason; // an abort rejects, as fetch does
-      if (!isUnder(url, deps.configuredApiBase)) return fetchImpl(input, init);
-      return failure(error);
+    if (signal?.aborted) throw signal.reason; // an abort rejects, as fetch does
+    let credential: Credential | undefined = deps.keeper.ready?.();
+    if (!credential) {
+      try {
+        credential = await deps.keeper.credential(signal);
+      } catch (error) {
+        if (signal?.aborted) throw signal.reason;
+        if (!under(url, deps.configuredApiBase)) return fetchImpl(input, init);
+        return failure(error);
+      }
     }
     // Not Kimi's API (nor the configured base): pass untouched, our token stays home.
-    if (!isUnder(url, credential.apiBase) && !isUnder(url, deps.configuredApiBase)) return fetchImpl(input, init);
+    if (!under(url, credential.apiBase) && !under(url, deps.configuredApiBase)) return fetchImpl(input, init);
     const refused = refusal(url, credential);
     if (refused) return failure(refused);
 
@@ -216,12 +152,13 @@ async function sender(
   fetchImpl: FetchFn,
 ): Promise<(c: Credential) => Promise<Response>> {
   const request = input instanceof Request ? input : undefined;
-  const baseHeaders = new Headers(request?.headers);
-  new Headers(init?.headers).forEach((value, name) => baseHeaders.set(name, value));
   const body = await replayableBody(init?.body !== undefined ? init.body : request?.body);
-  const identityHeaders = await deps.identity.headers("chat");
+  const prepared = preparedHeaders(request, init, await deps.identity.headers("chat"), deps.identity.name);
+  const onMessagesRoute = messagesRoute(url);
+  let sent = 0;
   return async (c) => {
-    const headers = authorize(baseHeaders, c, identityHeaders, deps.identity.name, isMessagesRoute(url));
+    // The first send takes the prepared headers, a retry a copy (a sent request's headers stay as sent).
+    const headers = withCredential(sent++ === 0 ? prepared : new Headers(prepared), c, onMessagesRoute);
     let response: Response;
     try {
       response = await fetchImpl(url, {
