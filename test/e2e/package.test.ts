@@ -51,6 +51,8 @@ test("the packed and installed package loads in opencode: login and a chat turn 
   const pkgDir = join(installDir, "node_modules", "opencode-kimi-code");
   expect(existsSync(join(pkgDir, "package.json"))).toBe(true);
   expect(existsSync(join(pkgDir, "src", "server", "index.ts"))).toBe(true);
+  // The server plugin as opencode loads it: bundled at pack time (package.json "main"/"exports").
+  expect(existsSync(join(pkgDir, "dist", "server", "index.js"))).toBe(true);
   // Only what users need: no tests, no emulator, no dev tooling.
   expect(existsSync(join(pkgDir, "test"))).toBe(false);
   expect(existsSync(join(pkgDir, "emulator"))).toBe(false);

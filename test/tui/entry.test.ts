@@ -15,5 +15,8 @@ test("the TUI entry has exactly one export, a { id, tui } plugin module without 
 test('package.json exports "./tui" (what `opencode plugin install` looks for) next to "./server"', () => {
   const exports = pkg.exports as Record<string, string>;
   expect(exports["./tui"]).toBe("./src/tui/index.ts");
-  expect(exports["./server"]).toBe("./src/server/index.ts");
+  // The server plugin ships bundled (scripts/build.mjs at `npm pack`; test/server/bundle.test.ts).
+  expect(exports["./server"]).toBe("./dist/server/index.js");
+  expect(exports["."]).toBe("./dist/server/index.js");
+  expect(pkg.main).toBe("./dist/server/index.js");
 });
