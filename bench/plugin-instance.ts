@@ -3,7 +3,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DEFAULT_MODELS } from "../src/core/models/discovery.ts";
+import { DEFAULT_MODELS } from "../src/core/models/model.ts";
 import { writeModelCache } from "../src/core/models/model-cache.ts";
 import { createHooks } from "../src/server/hooks.ts";
 import { fakeOpencode } from "../test/helpers/fake-opencode.ts";
@@ -34,7 +34,12 @@ export function benchEnv(home: string, apiBase: string, oauthHost = "http://127.
   };
 }
 
-export async function benchPlugin(apiBase: string, entry?: Record<string, unknown>, oauthHost?: string): Promise<BenchPlugin> {
+export async function benchPlugin(
+  apiBase: string,
+  entry?: Record<string, unknown>,
+  oauthHost?: string,
+  innerFetch?: typeof fetch,
+): Promise<BenchPlugin> {
   const home = await mkdtemp(join(tmpdir(), "okc-bench-"));
   const env = benchEnv(home, apiBase, oauthHost);
   const store = fakeOpencode(env.XDG_DATA_HOME!);
@@ -44,7 +49,7 @@ export async function benchPlugin(apiBase: string, entry?: Record<string, unknow
     "kimi-for-coding-oauth",
     entry ?? { type: "oauth", access: benchJwt(), refresh: "bench-refresh", expires: Date.now() + 3_600_000, enterpriseUrl: apiBase },
   );
-  const hooks = await createHooks(store.input, {}, { env });
+  const hooks = await createHooks(store.input, {}, { env, ...(innerFetch ? { fetch: innerFetch } : {}) });
   const loaded = (await hooks.auth!.loader!(store.getAuth as never, {} as never)) as { fetch?: FetchFn };
   if (!loaded.fetch) throw new Error("bench: the loader returned no fetch");
   return { fetch: loaded.fetch, home, close: () => rm(home, { recursive: true, force: true }) };

@@ -62,7 +62,33 @@ async function timeFirstChunk(f: FetchFn, url: string, body: string): Promise<nu
   return t;
 }
 
+/**
+ * The plugin's own work per request, without a network: the loader's fetch over an inner fetch that
+ * answers at once, next to calling that inner fetch directly; `rounds` × `calls` calls per side.
+ */
+async function ownWork(rounds: number, calls: number): Promise<PairedSummary> {
+  const base = "http://127.0.0.1:9/coding/v1";
+  const url = `${base}/chat/completions`;
+  const answered = (async () => new Response("ok")) as unknown as typeof fetch;
+  const plugin = await benchPlugin(base, undefined, undefined, answered);
+  const body = chatBody(2_048);
+  const perCall = async (f: FetchFn) => {
+    const t0 = performance.now();
+    for (let i = 0; i < calls; i++) await f(url, { method: "POST", headers: OPENCODE_HEADERS, body });
+    return (performance.now() - t0) / calls;
+  };
+  try {
+    await alternate(3, () => perCall(answered), () => perCall(plugin.fetch));
+    const r = await alternate(rounds, () => perCall(answered), () => perCall(plugin.fetch));
+    return summarisePairs(r.a, r.b);
+  } finally {
+    await plugin.close();
+  }
+}
+
 export interface RequestBenchResult {
+  /** Per call, averaged over a round of calls; no network (see ownWork). */
+  ownWork: PairedSummary;
   bodies: { label: string; result: PairedSummary }[];
   firstChunk: PairedSummary;
   memory: { requests: number; heapUsed: number; rss: number }[];
@@ -70,6 +96,7 @@ export interface RequestBenchResult {
 }
 
 export async function runRequestBench(opts: { pairs: number; memoryCheckpoints: number[] }): Promise<RequestBenchResult> {
+  const own = await ownWork(Math.max(5, Math.round(opts.pairs / 100)), 2_000);
   const server = startServer();
   const base = `http://127.0.0.1:${server.port}/coding/v1`;
   const url = `${base}/chat/completions`;
@@ -104,7 +131,7 @@ export async function runRequestBench(opts: { pairs: number; memoryCheckpoints: 
     const first = memory[0];
     const last = memory[memory.length - 1];
     const heapGrowth = first && last && last !== first ? summarise([last.heapUsed - first.heapUsed]) : undefined;
-    return { bodies, firstChunk: summarisePairs(sse.a, sse.b), memory, heapGrowth };
+    return { ownWork: own, bodies, firstChunk: summarisePairs(sse.a, sse.b), memory, heapGrowth };
   } finally {
     await plugin.close();
     server.stop(true);

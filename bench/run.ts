@@ -19,7 +19,7 @@ const quick = values.quick === true;
 const out = values.out ?? resolve(import.meta.dir, "RESULTS.md");
 const N = quick
   ? { pairs: 20, memory: [100, 400], storm: 100, procs: 2, each: 50, starts: 3, opencode: 1 }
-  : { pairs: 300, memory: [1_000, 20_000], storm: 1_000, procs: 4, each: 250, starts: 20, opencode: 5 };
+  : { pairs: 2_000, memory: [1_000, 20_000], storm: 1_000, procs: 4, each: 250, starts: 20, opencode: 10 };
 
 const step = (name: string) => console.error(`bench: ${name}…`);
 step("request overhead, first SSE chunk, memory");

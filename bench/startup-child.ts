@@ -1,6 +1,8 @@
-// One fresh process of the start-up benchmark: counts network calls, then times import + server() +
-// the config hook of the given plugin entry, and prints {ms, network} as one JSON line.
-const [entry, cacheHome, apiBase] = process.argv.slice(2) as [string, string, string];
+// One fresh process of the start-up benchmark: imports the given node: built-ins first (those opencode
+// has loaded before it loads plugins; "" for none), counts network calls, then times import + server()
+// + the config hook of the given plugin entry, and prints {ms, network, providers} as one JSON line.
+const [entry, cacheHome, apiBase, preload = ""] = process.argv.slice(2) as [string, string, string, string?];
+for (const name of preload.split(",").filter(Boolean)) await import(name);
 let network = 0;
 const realFetch = globalThis.fetch;
 globalThis.fetch = ((...args: Parameters<typeof fetch>) => {

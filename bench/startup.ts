@@ -1,26 +1,46 @@
 // Plugin start-up, each run in a fresh process: import + server() + config hook with a warm model
 // cache, next to an empty plugin; the network calls made meanwhile; what the entry loads statically.
+// The plugin is measured as the package ships it (the bun bundle of scripts/server-bundle.mjs) and
+// from source, in a bare bun process and in one that first loads the node: built-ins opencode has
+// already loaded when it loads plugins (found by a probe plugin inside the real opencode).
 import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, relative, resolve } from "node:path";
-import { DEFAULT_MODELS } from "../src/core/models/discovery.ts";
+import { join, resolve } from "node:path";
+import { DEFAULT_MODELS } from "../src/core/models/model.ts";
 import { writeModelCache } from "../src/core/models/model-cache.ts";
 import { loadedAtStart, REPO_ROOT } from "../scripts/import-graph.ts";
+// @ts-expect-error plain ESM without types, shared with scripts/build.mjs
+import { serverBundleArgs } from "../scripts/server-bundle.mjs";
+import { cleanup, createHome, runOpencode } from "../scripts/opencode-sandbox.ts";
+import { PROBED_BUILTINS } from "./builtins-probe.ts";
 import { alternate, summarisePairs, type PairedSummary } from "./stats.ts";
 
 const API_BASE = "http://127.0.0.1:9/coding/v1";
+/** A built-in that imports faster than this inside opencode was already loaded there. */
+const LOADED_BELOW_MS = 0.2;
 
-export interface StartupResult {
+export interface StartupCase {
+  label: string;
   result: PairedSummary;
-  networkCalls: number;
-  providersRegistered: string[];
-  builtinsAtStart: string[];
-  modulesAtStart: number;
 }
 
-function runChild(entry: string, cacheHome: string): { ms: number; network: number; providers: string[] } {
-  const r = spawnSync(process.execPath, [resolve(import.meta.dir, "startup-child.ts"), entry, cacheHome, API_BASE], {
+export interface StartupResult {
+  cases: StartupCase[];
+  networkCalls: number;
+  providersRegistered: string[];
+  /** Import time of each probed built-in inside opencode (ms), and which count as already loaded. */
+  builtinsInOpencode: Record<string, number>;
+  preloaded: string[];
+  builtinsAtStart: string[];
+  modulesAtStart: number;
+  /** Files of the bundle loaded at start (static imports from index.js). */
+  bundleFilesAtStart: number;
+}
+
+function runChild(entry: string, home: string, preload: string[]): { ms: number; network: number; providers: string[] } {
+  const r = spawnSync(process.execPath, [resolve(import.meta.dir, "startup-child.ts"), entry, home, API_BASE, preload.join(",")], {
     encoding: "utf8",
     timeout: 60_000,
   });
@@ -29,33 +49,87 @@ function runChild(entry: string, cacheHome: string): { ms: number; network: numb
   return JSON.parse(line) as { ms: number; network: number; providers: string[] };
 }
 
-export async function runStartupBench(runs: number): Promise<StartupResult> {
-  const cacheHome = await mkdtemp(join(tmpdir(), "okc-bench-start-"));
+/** Import times of node: built-ins inside the real opencode (`opencode models` with the probe plugin). */
+async function builtinsInOpencode(): Promise<Record<string, number>> {
+  const home = createHome({ plugins: [resolve(import.meta.dir, "builtins-probe.ts")], prefix: "okc-bench-probe-" });
+  const out = join(home.root, "probe.jsonl");
+  home.env.PROBE_OUT = out;
   try {
-    await writeModelCache(join(cacheHome, "opencode-kimi-code"), API_BASE, [...DEFAULT_MODELS]);
-    const plugin = resolve(REPO_ROOT, "src/server/index.ts");
+    const run = await runOpencode(home, ["models"], { timeoutMs: 120_000 });
+    const line = readFileSync(out, "utf8").split("\n").find(Boolean);
+    if (!line) throw new Error(`the built-ins probe wrote nothing (opencode exit ${run.exitCode})`);
+    return JSON.parse(line) as Record<string, number>;
+  } finally {
+    cleanup(home);
+  }
+}
+
+/** Files index.js loads statically (itself and the chunks it imports, transitively). */
+function bundleFilesAtStart(dir: string): number {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const m of readFileSync(file, "utf8").matchAll(/^import\s[^;]*?from\s*"(\.[^"]+)"/gm)) visit(resolve(file, "..", m[1]!));
+  };
+  visit(join(dir, "index.js"));
+  return seen.size;
+}
+
+export async function runStartupBench(runs: number): Promise<StartupResult> {
+  const work = await mkdtemp(join(tmpdir(), "okc-bench-start-"));
+  try {
+    const bundleDir = join(work, "bundle");
+    const built = spawnSync(process.execPath, (serverBundleArgs as (d: string) => string[])(bundleDir), { cwd: REPO_ROOT, encoding: "utf8" });
+    if (built.status !== 0) throw new Error(`bundling failed: ${built.stderr}`);
+    const bundle = join(bundleDir, "index.js");
+    const source = resolve(REPO_ROOT, "src/server/index.ts");
     const empty = resolve(import.meta.dir, "empty-plugin.ts");
+
+    const loggedOut = join(work, "logged-out");
+    const loggedIn = join(work, "logged-in");
+    for (const home of [loggedOut, loggedIn]) await writeModelCache(join(home, "opencode-kimi-code"), API_BASE, [...DEFAULT_MODELS]);
+    // A stored login: the web tools' definitions are then part of the start (startup-child: XDG_DATA_HOME = <home>/data).
+    mkdirSync(join(loggedIn, "data", "opencode"), { recursive: true });
+    const login = { type: "oauth", access: "a.b.c", refresh: "r", expires: Date.now() + 3_600_000, enterpriseUrl: API_BASE };
+    writeFileSync(join(loggedIn, "data", "opencode", "auth.json"), JSON.stringify({ "kimi-for-coding-oauth": login }), { mode: 0o600 });
+
+    const inOpencode = await builtinsInOpencode();
+    const preloaded = PROBED_BUILTINS.filter((b) => (inOpencode[b] ?? Number.POSITIVE_INFINITY) < LOADED_BELOW_MS);
+
     let networkCalls = 0;
     let providers: string[] = [];
-    const pairs = await alternate(
-      runs,
-      async () => runChild(empty, cacheHome).ms,
-      async () => {
-        const r = runChild(plugin, cacheHome);
-        networkCalls += r.network;
-        providers = r.providers;
-        return r.ms;
-      },
-    );
+    const pair = async (label: string, entry: string, home: string, preload: string[]): Promise<StartupCase> => {
+      const r = await alternate(
+        runs,
+        async () => runChild(empty, home, preload).ms,
+        async () => {
+          const c = runChild(entry, home, preload);
+          networkCalls += c.network;
+          providers = c.providers;
+          return c.ms;
+        },
+      );
+      return { label, result: summarisePairs(r.a, r.b) };
+    };
+    const cases = [
+      await pair("package (bundle), built-ins opencode has loaded", bundle, loggedOut, preloaded),
+      await pair("package (bundle), built-ins opencode has loaded, logged in (web tools defined)", bundle, loggedIn, preloaded),
+      await pair("package (bundle), bare bun process (nothing preloaded)", bundle, loggedOut, []),
+      await pair("source (src/server/index.ts), built-ins opencode has loaded", source, loggedOut, preloaded),
+    ];
     const atStart = loadedAtStart();
     return {
-      result: summarisePairs(pairs.a, pairs.b),
+      cases,
       networkCalls,
       providersRegistered: providers,
+      builtinsInOpencode: inOpencode,
+      preloaded,
       builtinsAtStart: atStart.filter((m) => m.startsWith("node:")).sort(),
-      modulesAtStart: atStart.filter((m) => !m.startsWith("node:")).map((m) => relative(REPO_ROOT, m)).length,
+      modulesAtStart: atStart.filter((m) => !m.startsWith("node:")).length,
+      bundleFilesAtStart: bundleFilesAtStart(bundleDir),
     };
   } finally {
-    await rm(cacheHome, { recursive: true, force: true });
+    await rm(work, { recursive: true, force: true });
   }
 }

@@ -10,7 +10,7 @@
 import type { Hooks } from "@opencode-ai/plugin";
 import { log } from "../core/support/log.ts";
 import type { WebClient, WebOutcome } from "../core/web/client.ts";
-import { SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX, SEARCH_LIMIT_MIN } from "../core/web/output.ts";
+import { SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX, SEARCH_LIMIT_MIN } from "../core/web/limits.ts";
 
 export const WEB_SEARCH_TOOL = "kimi_web_search";
 export const FETCH_URL_TOOL = "kimi_fetch_url";

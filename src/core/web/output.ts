@@ -9,10 +9,7 @@ export const OUTPUT_MAX_BYTES = 32 * 1024;
 export const OUTPUT_MAX_LINES = 1000;
 /** One search hit's snippet, characters. */
 export const SNIPPET_MAX_CHARS = 1000;
-/** Search results: kimi-cli's bounds and default (src/kimi_cli/tools/web/search.py `Params.limit`). */
-export const SEARCH_LIMIT_MIN = 1;
-export const SEARCH_LIMIT_MAX = 20;
-export const SEARCH_LIMIT_DEFAULT = 5;
+export { SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX, SEARCH_LIMIT_MIN } from "./limits.ts";
 
 /** One hit as Kimi sends it (kimi-cli search.py `SearchResult`; every field may be missing or empty). */
 export interface SearchHit {
