@@ -1,7 +1,11 @@
 // The plugin inside the real opencode: `opencode models` with and without it, and a streamed
 // `opencode run` turn through it versus opencode's own built-in Kimi Code provider
-// (`kimi-code-plan-cn`, API key, pointed at the emulator), paired runs against one emulator.
+// (`kimi-code-plan-cn`, API key, pointed at the emulator), paired runs against one emulator. The
+// plugin is loaded as the package ships it (the bundle).
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { startEmulator } from "../emulator/index.ts";
 import {
   cleanup,
@@ -9,11 +13,11 @@ import {
   initDatabase,
   kimiEnv,
   OPENCODE_BIN,
-  PLUGIN_ENTRY,
   runOpencode,
   writeAuth,
   type OpencodeHome,
 } from "../scripts/opencode-sandbox.ts";
+import { buildServerBundle } from "./bundle.ts";
 import { alternate, summarisePairs, type PairedSummary } from "./stats.ts";
 
 const API_KEY = "sk-kimi-bench-0000000000000000";
@@ -45,9 +49,9 @@ export interface OpencodeBenchResult {
   failedRuns: number;
 }
 
-async function modelsPairs(pairs: number): Promise<PairedSummary> {
+async function modelsPairs(pairs: number, plugin: string): Promise<PairedSummary> {
   const bare = createHome({ prefix: "okc-bench-oc-" });
-  const withPlugin = createHome({ plugins: [PLUGIN_ENTRY], prefix: "okc-bench-oc-" });
+  const withPlugin = createHome({ plugins: [plugin], prefix: "okc-bench-oc-" });
   try {
     const time = async (h: OpencodeHome) => (await runOpencode(h, ["models"], { timeoutMs: 120_000 })).durationMs;
     await time(bare);
@@ -61,9 +65,18 @@ async function modelsPairs(pairs: number): Promise<PairedSummary> {
 }
 
 export async function runOpencodeBench(pairs: number): Promise<OpencodeBenchResult> {
-  const models = await modelsPairs(pairs);
+  const bundleDir = mkdtempSync(join(tmpdir(), "okc-bench-bundle-"));
+  try {
+    return await benchInOpencode(pairs, buildServerBundle(bundleDir));
+  } finally {
+    rmSync(bundleDir, { recursive: true, force: true });
+  }
+}
+
+async function benchInOpencode(pairs: number, plugin: string): Promise<OpencodeBenchResult> {
+  const models = await modelsPairs(pairs, plugin);
   const emu = await startEmulator({ apiKeys: [API_KEY] });
-  const ours = createHome({ plugins: [PLUGIN_ENTRY], env: kimiEnv(emu), prefix: "okc-bench-oc-" });
+  const ours = createHome({ plugins: [plugin], env: kimiEnv(emu), prefix: "okc-bench-oc-" });
   const builtin = createHome({
     provider: { "kimi-code-plan-cn": { options: { baseURL: emu.apiBase, apiKey: API_KEY } } },
     prefix: "okc-bench-oc-",

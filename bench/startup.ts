@@ -11,10 +11,9 @@ import { join, resolve } from "node:path";
 import { DEFAULT_MODELS } from "../src/core/models/model.ts";
 import { writeModelCache } from "../src/core/models/model-cache.ts";
 import { loadedAtStart, REPO_ROOT } from "../scripts/import-graph.ts";
-// @ts-expect-error plain ESM without types, shared with scripts/build.mjs
-import { serverBundleArgs } from "../scripts/server-bundle.mjs";
 import { cleanup, createHome, runOpencode } from "../scripts/opencode-sandbox.ts";
 import { PROBED_BUILTINS } from "./builtins-probe.ts";
+import { buildServerBundle } from "./bundle.ts";
 import { alternate, summarisePairs, type PairedSummary } from "./stats.ts";
 
 const API_BASE = "http://127.0.0.1:9/coding/v1";
@@ -80,9 +79,7 @@ export async function runStartupBench(runs: number): Promise<StartupResult> {
   const work = await mkdtemp(join(tmpdir(), "okc-bench-start-"));
   try {
     const bundleDir = join(work, "bundle");
-    const built = spawnSync(process.execPath, (serverBundleArgs as (d: string) => string[])(bundleDir), { cwd: REPO_ROOT, encoding: "utf8" });
-    if (built.status !== 0) throw new Error(`bundling failed: ${built.stderr}`);
-    const bundle = join(bundleDir, "index.js");
+    const bundle = buildServerBundle(bundleDir);
     const source = resolve(REPO_ROOT, "src/server/index.ts");
     const empty = resolve(import.meta.dir, "empty-plugin.ts");
 
