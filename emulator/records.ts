@@ -70,4 +70,11 @@ export interface Fault {
    * For a non-streaming request the connection is closed before any answer.
    */
   dropMidStream?: boolean | number;
+  /**
+   * Close the connection without any answer (no status line, no headers), on any route: a reset
+   * before headers, as a proxy or load balancer on the way does. Kimi's own clients treat it as a
+   * transient connection error (kimi-cli-wire.md §4.4 refresh retries on OS errors, §8 chat retries
+   * on connection errors; kimi-cli kimisoul.py:1646-1658).
+   */
+  reset?: boolean;
 }

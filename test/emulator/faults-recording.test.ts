@@ -94,6 +94,19 @@ describe("fault injection", () => {
     expect(emu.state.requests[0]!.status).toBeUndefined();
   });
 
+  test("reset closes the connection before any status line, on any route, then answers normally", async () => {
+    const { emu } = box;
+    emu.state.injectFault({ path: "/coding/v1/chat/completions", reset: true });
+    emu.state.injectFault({ path: "/api/oauth/token", reset: true });
+    await expect(chat(emu, { ...HELLO, stream: true })).rejects.toThrow();
+    await expect(fetch(`${emu.oauthHost}/api/oauth/token`, { method: "POST" })).rejects.toThrow();
+    expect(emu.state.requests.map((r) => [r.path, r.status, r.fault])).toEqual([
+      ["/coding/v1/chat/completions", undefined, true],
+      ["/api/oauth/token", undefined, true],
+    ]);
+    expect((await chat(emu, HELLO)).status).toBe(200);
+  });
+
   test("clearFaults() removes pending faults", async () => {
     const { emu } = box;
     emu.state.injectFault({ path: "/coding/v1/models", status: 500, count: Infinity });
