@@ -77,4 +77,11 @@ export interface Fault {
    * on connection errors; kimi-cli kimisoul.py:1646-1658).
    */
   reset?: boolean;
+  /**
+   * With `delayMs`: handle the request even when the client hung up meanwhile (its timeout), as a
+   * server finishes work whose client is gone. A refresh grant then rotates the refresh token
+   * server-side while the client never sees the new pair (single-use tokens: kimi-cli-wire.md §4.4,
+   * landscape.md §8 "Tokens and refresh").
+   */
+  serveAfterHangUp?: boolean;
 }

@@ -45,7 +45,7 @@ export async function judge(w: CellWorld, res: Response | { rejected: unknown },
 }
 
 /** A cell on a world with a seeded login: `setup` injects the fault, then one chat turn is sent. */
-function chatCell(group: string, name: string, setup: (w: CellWorld) => void | string | Promise<void | string>, seed: Parameters<CellWorld["seed"]>[0] = {}): Cell {
+export function chatCell(group: string, name: string, setup: (w: CellWorld) => void | string | Promise<void | string>, seed: Parameters<CellWorld["seed"]>[0] = {}): Cell {
   return {
     group,
     name,
