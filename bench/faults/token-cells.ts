@@ -13,7 +13,7 @@ export const TOKEN_NETWORK_CELLS: Cell[] = [
   chatCell(GROUP, "connection reset before headers, every try", (w) => w.emu.state.injectFault({ path: TOKEN, reset: true, count: 10 }), dueLogin),
   chatCell(GROUP, "connection reset before headers, first try only", (w) => w.emu.state.injectFault({ path: TOKEN, reset: true }), dueLogin),
   chatCell(GROUP, "timeout: no answer within 30 s, first try only", (w) => w.emu.state.injectFault({ path: TOKEN, delayMs: NO_ANSWER_MS }), dueLogin),
-  chatCell(GROUP, "timeout, but Kimi rotated the single-use refresh token after the plugin gave up", (w) =>
+  chatCell(GROUP, "timeout, but Kimi rotated the single-use refresh token after the plugin gave up (the new pair never arrives: no client can keep this login)", (w) =>
     // Served 0.3 s after the plugin's timeout, before its retry 1 s later: the retry carries a spent token.
     w.emu.state.injectFault({ path: TOKEN, delayMs: 30_300, serveAfterHangUp: true }), dueLogin),
   chatCell(GROUP, "timeout: no answer within 30 s, every try (~95 s)", (w) => w.emu.state.injectFault({ path: TOKEN, delayMs: NO_ANSWER_MS, count: 10 }), dueLogin),
