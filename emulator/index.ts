@@ -71,7 +71,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     if (fault) {
       request.fault = true;
       if (fault.delayMs) await sleep(fault.delayMs, closing.signal);
-      if (res.destroyed || closing.signal.aborted) return;
+      if ((res.destroyed && !fault.serveAfterHangUp) || closing.signal.aborted) return;
+      // The socket, not the response: bun's res.destroy() may still answer an empty 200.
+      if (fault.reset) return void (res.socket ?? res).destroy();
       if (fault.status !== undefined) return sendFault(res, fault.status, fault.body, fault.headers);
     }
     const ctx = { state, request, res, fault, signal: closing.signal };

@@ -70,4 +70,18 @@ export interface Fault {
    * For a non-streaming request the connection is closed before any answer.
    */
   dropMidStream?: boolean | number;
+  /**
+   * Close the connection without any answer (no status line, no headers), on any route: a reset
+   * before headers, as a proxy or load balancer on the way does. Kimi's own clients treat it as a
+   * transient connection error (kimi-cli-wire.md §4.4 refresh retries on OS errors, §8 chat retries
+   * on connection errors; kimi-cli kimisoul.py:1646-1658).
+   */
+  reset?: boolean;
+  /**
+   * With `delayMs`: handle the request even when the client hung up meanwhile (its timeout), as a
+   * server finishes work whose client is gone. A refresh grant then rotates the refresh token
+   * server-side while the client never sees the new pair (single-use tokens: kimi-cli-wire.md §4.4,
+   * landscape.md §8 "Tokens and refresh").
+   */
+  serveAfterHangUp?: boolean;
 }

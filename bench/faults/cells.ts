@@ -24,15 +24,20 @@ const MODELS = "/coding/v1/models";
 const USAGES = "/coding/v1/usages";
 const CHAT = "/coding/v1/chat/completions";
 
-async function judge(w: CellWorld, res: Response, note = ""): Promise<CellOutcome> {
-  const status = res.status;
-  const text = await shown(res);
-  const failed = !res.ok || !text.startsWith("ok");
-  const streamBroke = res.ok && text.includes("the stream broke");
+/**
+ * The outcome of one turn: a response, or what the plugin's fetch rejected with (a network error, which
+ * opencode's AI SDK turns into a retryable "Cannot connect to API" error). `path` is the route counted.
+ */
+export async function judge(w: CellWorld, res: Response | { rejected: unknown }, note = "", path = CHAT): Promise<CellOutcome> {
+  const rejected = "rejected" in res;
+  const status = rejected ? 0 : res.status;
+  const text = rejected ? `fetch rejected: ${String((res.rejected as Error)?.message ?? res.rejected).slice(0, 160)}` : await shown(res);
+  const failed = rejected || !res.ok || !text.startsWith("ok");
+  const streamBroke = !rejected && res.ok && text.includes("the stream broke");
   const retried = failed && !streamBroke && (status === 408 || status === 409 || status === 429 || status >= 500 || triggersOpencodeRetry(text));
   const refresh = await w.storedRefresh();
   const loginKept = refresh !== undefined && w.emu.state.tokens.checkRefresh(refresh) === "ok";
-  const chats = w.emu.state.requestsTo(CHAT).length;
+  const chats = w.emu.state.requestsTo(path).length;
   const grants = w.emu.state.requestsTo(TOKEN).filter((r) => (r.body as Record<string, unknown> | undefined)?.grant_type === "refresh_token").length;
   const seen = `${chats} chat request${chats === 1 ? "" : "s"}, ${grants} refresh grant${grants === 1 ? "" : "s"} sent`;
   const opencode = !failed ? "ok" : streamBroke ? "stream error shown" : retried ? "retried by opencode" : "shown at once";
@@ -40,7 +45,7 @@ async function judge(w: CellWorld, res: Response, note = ""): Promise<CellOutcom
 }
 
 /** A cell on a world with a seeded login: `setup` injects the fault, then one chat turn is sent. */
-function chatCell(group: string, name: string, setup: (w: CellWorld) => void | string | Promise<void | string>, seed: Parameters<CellWorld["seed"]>[0] = {}): Cell {
+export function chatCell(group: string, name: string, setup: (w: CellWorld) => void | string | Promise<void | string>, seed: Parameters<CellWorld["seed"]>[0] = {}): Cell {
   return {
     group,
     name,

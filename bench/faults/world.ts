@@ -80,7 +80,7 @@ export async function shown(res: Response): Promise<string> {
   } catch (error) {
     return `HTTP ${res.status}, then the stream broke: ${String((error as Error).message).split(".")[0]} (surfaces as an error)`;
   }
-  if (res.ok) return text.includes("[DONE]") || !text.startsWith("data:") ? "ok" : "ok (stream cut)";
+  if (res.ok) return text.includes("[DONE]") || text.includes("event: message_stop") || !/^(data|event):/.test(text) ? "ok" : "ok (stream cut)";
   let message = text;
   try {
     message = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? text;

@@ -94,6 +94,42 @@ describe("fault injection", () => {
     expect(emu.state.requests[0]!.status).toBeUndefined();
   });
 
+  test("reset closes the connection before any status line, on any route, then answers normally", async () => {
+    const { emu } = box;
+    emu.state.injectFault({ path: "/coding/v1/chat/completions", reset: true });
+    emu.state.injectFault({ path: "/api/oauth/token", reset: true });
+    await expect(chat(emu, { ...HELLO, stream: true })).rejects.toThrow();
+    await expect(fetch(`${emu.oauthHost}/api/oauth/token`, { method: "POST" })).rejects.toThrow();
+    expect(emu.state.requests.map((r) => [r.path, r.status, r.fault])).toEqual([
+      ["/coding/v1/chat/completions", undefined, true],
+      ["/api/oauth/token", undefined, true],
+    ]);
+    expect((await chat(emu, HELLO)).status).toBe(200);
+  });
+
+  test("serveAfterHangUp: a delayed refresh grant whose client gave up still rotates the token", async () => {
+    const { emu } = box;
+    const { refresh_token } = emu.state.mintTokens();
+    emu.state.injectFault({ path: "/api/oauth/token", delayMs: 150, serveAfterHangUp: true });
+    const form = new URLSearchParams({ client_id: KIMI_CLIENT_ID, grant_type: "refresh_token", refresh_token });
+    const sent = fetch(`${emu.oauthHost}/api/oauth/token`, { method: "POST", body: form, signal: AbortSignal.timeout(30) });
+    await expect(sent).rejects.toThrow();
+    for (let i = 0; i < 50 && emu.state.refreshCount === 0; i++) await Bun.sleep(20);
+    expect(emu.state.refreshCount).toBe(1);
+    expect(emu.state.tokens.checkRefresh(refresh_token)).not.toBe("ok");
+  });
+
+  test("without serveAfterHangUp a delayed request whose client gave up is dropped", async () => {
+    const { emu } = box;
+    const { refresh_token } = emu.state.mintTokens();
+    emu.state.injectFault({ path: "/api/oauth/token", delayMs: 150 });
+    const form = new URLSearchParams({ client_id: KIMI_CLIENT_ID, grant_type: "refresh_token", refresh_token });
+    await expect(fetch(`${emu.oauthHost}/api/oauth/token`, { method: "POST", body: form, signal: AbortSignal.timeout(30) })).rejects.toThrow();
+    await Bun.sleep(250);
+    expect(emu.state.refreshCount).toBe(0);
+    expect(emu.state.tokens.checkRefresh(refresh_token)).toBe("ok");
+  });
+
   test("clearFaults() removes pending faults", async () => {
     const { emu } = box;
     emu.state.injectFault({ path: "/coding/v1/models", status: 500, count: Infinity });

@@ -76,7 +76,9 @@ export class OAuthClient {
     const { status, body } = await this.post(DEVICE_AUTHORIZATION_PATH, { client_id: OAUTH_CLIENT_ID });
     if (status !== 200 || !body || typeof body !== "object") {
       const { error, description } = oauthError(body);
-      const detail = printable(description ?? error ?? (typeof body === "string" ? body : ""), 200);
+      // A proxy's HTML error page is named, not quoted: its markup says nothing to the user.
+      const text = typeof body === "string" ? (/^\s*</.test(body) ? "an HTML page, not Kimi's answer" : body) : "";
+      const detail = printable(description ?? error ?? text, 200);
       throw new HttpError(`device authorization failed (HTTP ${status})${detail ? `: ${detail}` : ""}`, "http", status, body);
     }
     const b = body as Record<string, unknown>;

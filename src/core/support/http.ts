@@ -127,12 +127,17 @@ export function safeHost(url: string): string {
   }
 }
 
+// bun's network errors end with a hint for developers ("For more information, pass `verbose: true` in
+// the second argument to fetch()"): noise in a message for the user or the model.
+const RUNTIME_HINT = /\s*For more information, pass `verbose: true`[^.]*\.?\s*$/;
+
+/** An error's message (and its cause's) for a user-facing sentence. */
 export function describe(error: unknown): string {
   if (error instanceof Error) {
+    const message = error.message.replace(RUNTIME_HINT, "");
     const cause = (error as { cause?: unknown }).cause;
-    return cause instanceof Error && cause.message && !error.message.includes(cause.message)
-      ? `${error.message} (${cause.message})`
-      : error.message;
+    const causeMessage = cause instanceof Error ? cause.message.replace(RUNTIME_HINT, "") : "";
+    return causeMessage && !message.includes(causeMessage) ? `${message} (${causeMessage})` : message;
   }
   return String(error);
 }

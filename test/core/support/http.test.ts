@@ -1,7 +1,8 @@
 // The plugin's own HTTP helpers against hostile servers (issue 8 F12, F1, redirects): bounded reads,
 // no redirect followed, header values HTTP cannot carry refused without quoting them.
 import { afterAll, describe, expect, test } from "bun:test";
-import { getJson, HttpError, readBody } from "../../../src/core/support/http.ts";
+import { createServer } from "node:net";
+import { describe as describeError, getJson, HttpError, readBody } from "../../../src/core/support/http.ts";
 import * as constants from "../../../src/core/config/constants.ts";
 
 // Through the namespace (with the documented values as fallback) so this file loads on older code too.
@@ -111,5 +112,21 @@ describe("header values HTTP cannot carry", () => {
     expect(e.kind).toBe("header");
     expect(e.message).toContain("X-Msh-Device-Id");
     expect(e.message).not.toContain("VALUE");
+  });
+});
+
+describe("network errors in words", () => {
+  test("a connection reset reads as the runtime's cause, without its developer hint (issue 14 §2)", async () => {
+    const server = createServer((socket) => socket.destroy());
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const error = await fetch(`http://127.0.0.1:${port}/`).then(() => undefined, (e: unknown) => e);
+      const text = describeError(error);
+      expect(text.length).toBeGreaterThan(0);
+      expect(text).not.toMatch(/verbose|second argument to fetch/i);
+    } finally {
+      server.close();
+    }
   });
 });
