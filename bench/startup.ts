@@ -48,6 +48,15 @@ function runChild(entry: string, home: string, preload: string[]): { ms: number;
   return JSON.parse(line) as { ms: number; network: number; providers: string[] };
 }
 
+/** Pairs measured in one warm process (startup-warm-child.ts): empty plugin vs plugin, fresh copies. */
+function runWarmChild(plugin: [string, string], empty: [string, string], home: string, pairs: number, preload: string[]) {
+  const args = [resolve(import.meta.dir, "startup-warm-child.ts"), ...plugin, ...empty, home, API_BASE, String(pairs), preload.join(",")];
+  const r = spawnSync(process.execPath, args, { encoding: "utf8", timeout: 300_000 });
+  const line = r.stdout.split("\n").find((l) => l.startsWith("{"));
+  if (!line) throw new Error(`warm start-up child failed: ${r.stderr.slice(0, 500)}`);
+  return JSON.parse(line) as { a: number[]; b: number[]; network: number };
+}
+
 /** Import times of node: built-ins inside the real opencode (`opencode models` with the probe plugin). */
 async function builtinsInOpencode(): Promise<Record<string, number>> {
   const home = createHome({ plugins: [resolve(import.meta.dir, "builtins-probe.ts")], prefix: "okc-bench-probe-" });
@@ -109,11 +118,21 @@ export async function runStartupBench(runs: number): Promise<StartupResult> {
       );
       return { label, result: summarisePairs(r.a, r.b) };
     };
+    const emptyDir = join(work, "empty");
+    mkdirSync(emptyDir);
+    writeFileSync(join(emptyDir, "index.js"), readFileSync(empty, "utf8"));
+    const warm = (label: string, plugin: [string, string], home: string): StartupCase => {
+      const r = runWarmChild(plugin, [emptyDir, "index.js"], home, Math.max(runs * 2, 6), preloaded);
+      networkCalls += r.network;
+      return { label, result: summarisePairs(r.a, r.b) };
+    };
     const cases = [
-      await pair("package (bundle), built-ins opencode has loaded", bundle, loggedOut, preloaded),
-      await pair("package (bundle), built-ins opencode has loaded, logged in (web tools defined)", bundle, loggedIn, preloaded),
-      await pair("package (bundle), bare bun process (nothing preloaded)", bundle, loggedOut, []),
-      await pair("source (src/server/index.ts), built-ins opencode has loaded", source, loggedOut, preloaded),
+      warm("package (bundle), in a warm process (as inside opencode)", [bundleDir, "index.js"], loggedOut),
+      warm("package (bundle), in a warm process, logged in (web tools defined)", [bundleDir, "index.js"], loggedIn),
+      warm("source (src/), in a warm process", [resolve(REPO_ROOT, "src"), "server/index.ts"], loggedOut),
+      await pair("package (bundle), a fresh bun process, built-ins opencode has loaded", bundle, loggedOut, preloaded),
+      await pair("package (bundle), a fresh bun process, nothing preloaded", bundle, loggedOut, []),
+      await pair("source (src/server/index.ts), a fresh bun process, built-ins opencode has loaded", source, loggedOut, preloaded),
     ];
     const atStart = loadedAtStart();
     return {

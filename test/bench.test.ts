@@ -21,7 +21,7 @@ test("npm run bench --quick writes every table; storms refresh once; start makes
   expect(md).toContain("| 2 processes × 50 | 100 | 100 | 0 | **1** |");
   expect(md).toContain("Network calls during start: **0**");
   expect(md).toContain("## Per request: the plugin's own work (no network)");
-  expect(md).toMatch(/\| package \(bundle\), built-ins opencode has loaded, logged in \(web tools defined\) \| 3 \|/);
+  expect(md).toMatch(/\| package \(bundle\), in a warm process, logged in \(web tools defined\) \| 6 \|/);
   // The probe ran inside opencode and found the built-ins it has loaded (node:fs at least).
   expect(md).toMatch(/preloaded as already loaded \(under 0\.2 ms\): [^\n]*`node:fs`/);
   expect(md).toContain("Failed runs: 0.");
