@@ -62,6 +62,8 @@ export const LOGIN_HINT = `Run \`opencode auth login\`, choose "${PROVIDER_NAME}
 export type KimiErrorKind =
   | "login-required"
   | "refresh-unavailable"
+  // the login server did not answer in time: final, so that opencode does not wait out a silent retry loop
+  | "refresh-no-answer"
   | "wrong-base"
   | "bad-key"
   | "bad-credential"
@@ -92,6 +94,7 @@ export class KimiError extends Error {
       case "bad-header":
       case "redirect":
       case "refresh-refused":
+      case "refresh-no-answer":
       case "plugin-error":
         return 400;
       case "refresh-unavailable":
@@ -104,7 +107,13 @@ export const messages = {
   loginRequired: (detail: string) =>
     `Kimi Code login is no longer valid${triggersOpencodeRetry(detail) ? "" : ` (${detail})`}. ${LOGIN_HINT}`,
   refreshUnavailable: (detail: string) =>
-    `Kimi Code could not refresh your login token (${detail}). Check your network connection; the stored login is kept and the next request tries again.`,
+    `Kimi Code could not refresh your login token (${detail}). Check your network connection; the stored login is kept. ` +
+    `Requests in the next minute get this answer at once; after that the next request tries again.`,
+  /** Final (a 400): no answer in time from the login server; opencode would retry a 503 silently for minutes. */
+  refreshNoAnswer: (detail: string) =>
+    `Kimi Code's login server did not answer the token refresh in time${safeDetail(detail)}. Your stored login is kept. ` +
+    `Check your network connection, VPN or proxy, then send your message again in a minute ` +
+    `(until then the plugin answers this at once instead of waiting for the login server again).`,
   loggedOut: () => `You are not logged in to ${PROVIDER_NAME} (no login is stored for it). ${LOGIN_HINT}`,
   /** The login server does not know the plugin's client: a new login would be refused the same way. */
   refreshClientRefused: (detail: string) =>
