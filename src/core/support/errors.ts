@@ -59,49 +59,7 @@ function quote(serverMessage: string): string {
 
 export const LOGIN_HINT = `Run \`opencode auth login\`, choose "${PROVIDER_NAME}", then "${DEVICE_LOGIN_LABEL}".`;
 
-export type KimiErrorKind =
-  | "login-required"
-  | "refresh-unavailable"
-  // the login server did not answer in time: final, so that opencode does not wait out a silent retry loop
-  | "refresh-no-answer"
-  | "wrong-base"
-  | "bad-key"
-  | "bad-credential"
-  | "bad-header"
-  | "redirect"
-  // a permanent refusal of the refresh grant that logging in again may not fix (invalid_client, …)
-  | "refresh-refused"
-  // the plugin itself failed; final, so that opencode shows it at once instead of retrying silently
-  | "plugin-error";
-
-/** A failure of the plugin itself (not a server answer), with the HTTP status it is reported as. */
-export class KimiError extends Error {
-  constructor(
-    readonly kind: KimiErrorKind,
-    message: string,
-  ) {
-    super(message);
-    this.name = "KimiError";
-  }
-
-  get status(): number {
-    switch (this.kind) {
-      case "login-required":
-      case "bad-key":
-      case "bad-credential":
-        return 401;
-      case "wrong-base":
-      case "bad-header":
-      case "redirect":
-      case "refresh-refused":
-      case "refresh-no-answer":
-      case "plugin-error":
-        return 400;
-      case "refresh-unavailable":
-        return 503;
-    }
-  }
-}
+export { KimiError, type KimiErrorKind } from "./kimi-error.ts";
 
 export const messages = {
   loginRequired: (detail: string) =>
