@@ -5,7 +5,8 @@
 // - search: JSON {text_query, limit?, enable_page_crawling?, timeout_seconds?} →
 //   {"search_results":[{site_name,title,url,snippet,content,date,icon,mime}]}
 // - fetch: JSON {url}, `Accept: text/markdown` → the page's main content as the body (not JSON).
-// Checks in order: bearer (401), optional client gate (403), membership (402), body (400), quota (429).
+// Checks in order: bearer (401), optional client gate or account refusal (403/429), membership (402),
+// body (400), quota (chat's answer: Kimi's rows, 429 for the 5-hour window, 403 for weekly/monthly).
 import { createHash } from "node:crypto";
 import { apiError, isObject, send, sendJson, tryJson, type RouteContext } from "./http.ts";
 import { accountRefusal, quotaRefusal, refusalFor, type Refusal } from "./chat-limits.ts";

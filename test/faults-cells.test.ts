@@ -92,6 +92,14 @@ describe("token endpoint", () => {
     expect(o.shown).not.toContain("verbose");
     expect(o.loginKept).toBe(true);
   }, T);
+
+  test("opencode's silent retries of that 503 are answered at once in the cool-down: no fourth grant", async () => {
+    const o = await named(TOKEN_NETWORK_CELLS, /token/, "connection reset before headers, every try; then opencode's 5 silent retries of the 503").run();
+    expect(counts(o)).toEqual([0, 3]);
+    expect(o.note).toContain("the same answer");
+    expect(o.shown).toContain("could not refresh");
+    expect(o.loginKept).toBe(true);
+  }, T);
 });
 
 describe("web tools", () => {

@@ -115,6 +115,7 @@ const PROBE_VERDICTS: Record<string, string> = {
   kimi_wrong_base: "the login belongs to another API base",
   kimi_bad_key: "the stored key is not a Kimi Code key",
   kimi_refresh_unavailable: "the token could not be refreshed",
+  kimi_refresh_no_answer: "the login server did not answer the token refresh",
 };
 
 export interface ProbeResult {

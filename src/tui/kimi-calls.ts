@@ -98,7 +98,7 @@ export function createKimiCalls(rawOptions: unknown, seams: CallsSeams = {}): Ki
 function failure(error: unknown, credential: Credential): UsageOutcome {
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof KimiError && error.kind === "login-required") return { kind: "login-required", message };
-  if (error instanceof KimiError && error.kind === "refresh-unavailable") return { kind: "unreachable", message };
+  if (error instanceof KimiError && (error.kind === "refresh-unavailable" || error.kind === "refresh-no-answer")) return { kind: "unreachable", message };
   if (error instanceof HttpError) {
     if (credential.type === "api" && (error.status === 401 || error.status === 403 || error.status === 404)) {
       return { kind: "api-key-without-usage", message };

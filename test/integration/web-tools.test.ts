@@ -16,7 +16,7 @@ beforeEach(() => {
   emu.state.web.setSearchResults(null);
   emu.state.web.setFetchPage(null);
   emu.state.resetQuota();
-  emu.state.configure({ webToolsGated: false, membershipExpired: false, fiveHourRequestLimit: 300 });
+  emu.state.configure({ webToolsGated: false, membershipExpired: false, fiveHourRequestLimit: 300, weeklyRequestLimit: 2000 });
 });
 
 const SEARCH = "/coding/v1/search";
@@ -169,6 +169,32 @@ describe("failures become short sentences", () => {
     const quota = await fetchUrl(world, { url: "https://a.example/" });
     expect(quota.output).toContain("quota is used up");
     expect(quota.output).not.toContain("identity");
+  });
+
+  test("a used-up weekly quota (Kimi's 403) names the window and its reset from /usages, as chat does", async () => {
+    const { world } = await loggedInWorld();
+    emu.state.configure({ weeklyRequestLimit: 1 });
+    const chat = await fetch(`${emu.apiBase}/chat/completions`, {
+      method: "POST",
+      headers: { authorization: "Bearer sk-kimi-web-key", "user-agent": "opencode/1", "content-type": "application/json" },
+      body: JSON.stringify({ model: "kimi-for-coding", messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(chat.status).toBe(200); // the week's one request
+    const usagesBefore = emu.state.requestsTo("/coding/v1/usages").length;
+    for (const r of [await search(world, { query: "q" }), await fetchUrl(world, { url: "https://a.example/" })]) {
+      expect(r.metadata.ok).toBe(false);
+      expect(r.output).toMatch(/^Kimi (web search|URL fetch) failed: /);
+      expect(r.output).toContain("weekly (7-day) usage limit is used up");
+      expect(r.output).toMatch(/It resets .*\(in (6|7) d/); // local time and how long
+      expect(r.output).toContain("buy extra usage or upgrade");
+      expect(r.output).not.toContain("identity");
+    }
+    expect(emu.state.requestsTo("/coding/v1/usages").length - usagesBefore).toBe(2);
+
+    emu.state.injectFault({ path: "/coding/v1/usages", status: 500, body: { error: { message: "boom" } }, count: 2 });
+    const unknown = await search(world, { query: "q" });
+    expect(unknown.output).toContain("weekly (7-day) usage limit is used up");
+    expect(unknown.output).toContain("could not be read");
   });
 
   test("402 membership, 429 with the reset, 5xx, malformed answer", async () => {

@@ -37,6 +37,15 @@ export const REFRESH_THRESHOLD_RATIO = 0.5;
 /** kimi-cli oauth.py:525-546: 3 attempts, sleeping 2**attempt s (1 s, 2 s) between them. */
 export const REFRESH_ATTEMPTS = 3;
 /**
+ * After a refresh round that could not reach the login server (network trouble, no answer), requests
+ * that need a refresh fail at once with the same message for this long instead of running the three
+ * tries again (a hanging server costs ~93 s per round). 60 s covers the first four of opencode's five
+ * silent retries of a 503 (2, 4, 8, 16 s apart, +25 % jitter: test/e2e/NOTES.md §4), so one message
+ * costs at most two rounds; and it is short enough that a user who fixed the network and sends again a
+ * minute later is tried at once. Per process, per refresh token; another process's refresh is adopted.
+ */
+export const REFRESH_COOLDOWN_MS = 60_000;
+/**
  * While a token is fresh the store is not read on the request path; at most this often a background
  * read notices a logout (`opencode auth logout` in another terminal) and retries a failed save.
  */

@@ -33,7 +33,9 @@ export function deviceLoginMethod(deps: DeviceLoginDeps) {
       try {
         start = await deps.oauth.deviceAuthorization();
       } catch (error) {
-        const message = `Could not start the Kimi Code login at ${deps.oauth.host}: ${(error as Error).message}`;
+        const message =
+          `Could not start the Kimi Code login at ${deps.oauth.host}: ${(error as Error).message}. ` +
+          `Check your network connection, VPN or proxy and the plugin's "region", then run the login again in a few minutes.`;
         log("error", message);
         return {
           url: "",

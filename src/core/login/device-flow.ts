@@ -19,6 +19,13 @@ export interface DeviceFlowDeps {
   maxTransientErrors?: number;
 }
 
+/** What ended the polling, and what to do: a server or network that kept failing passes; anything else needs an update. */
+function pollFailure(what: string, inARow: number): string {
+  return inARow > 0
+    ? `${what} (${inARow} polls in a row); Kimi's login server or the network is failing for the moment: check your network connection, VPN or proxy, then run the login again in a few minutes`
+    : `${what}; update opencode-kimi-code and opencode, then run the login again (if it keeps failing, report it to the plugin's maintainers)`;
+}
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export async function pollForTokens(start: DeviceAuthorization, deps: DeviceFlowDeps): Promise<DeviceFlowOutcome> {
@@ -50,10 +57,10 @@ export async function pollForTokens(start: DeviceAuthorization, deps: DeviceFlow
       case "expired":
         return { ok: false, reason: "expired", message: "the device code expired before it was approved; run the login again" };
       case "denied":
-        return { ok: false, reason: "denied", message: "the login was denied in the browser" };
+        return { ok: false, reason: "denied", message: "the login was denied in the browser; run the login again and approve it" };
       case "error":
         if (result.transient && ++transientErrors <= maxTransient) continue;
-        return { ok: false, reason: "error", message: result.message };
+        return { ok: false, reason: "error", message: pollFailure(result.message, result.transient ? transientErrors : 0) };
     }
   }
   return {

@@ -59,52 +59,19 @@ function quote(serverMessage: string): string {
 
 export const LOGIN_HINT = `Run \`opencode auth login\`, choose "${PROVIDER_NAME}", then "${DEVICE_LOGIN_LABEL}".`;
 
-export type KimiErrorKind =
-  | "login-required"
-  | "refresh-unavailable"
-  | "wrong-base"
-  | "bad-key"
-  | "bad-credential"
-  | "bad-header"
-  | "redirect"
-  // a permanent refusal of the refresh grant that logging in again may not fix (invalid_client, …)
-  | "refresh-refused"
-  // the plugin itself failed; final, so that opencode shows it at once instead of retrying silently
-  | "plugin-error";
-
-/** A failure of the plugin itself (not a server answer), with the HTTP status it is reported as. */
-export class KimiError extends Error {
-  constructor(
-    readonly kind: KimiErrorKind,
-    message: string,
-  ) {
-    super(message);
-    this.name = "KimiError";
-  }
-
-  get status(): number {
-    switch (this.kind) {
-      case "login-required":
-      case "bad-key":
-      case "bad-credential":
-        return 401;
-      case "wrong-base":
-      case "bad-header":
-      case "redirect":
-      case "refresh-refused":
-      case "plugin-error":
-        return 400;
-      case "refresh-unavailable":
-        return 503;
-    }
-  }
-}
+export { KimiError, type KimiErrorKind } from "./kimi-error.ts";
 
 export const messages = {
   loginRequired: (detail: string) =>
     `Kimi Code login is no longer valid${triggersOpencodeRetry(detail) ? "" : ` (${detail})`}. ${LOGIN_HINT}`,
   refreshUnavailable: (detail: string) =>
-    `Kimi Code could not refresh your login token (${detail}). Check your network connection; the stored login is kept and the next request tries again.`,
+    `Kimi Code could not refresh your login token (${detail}). Check your network connection; the stored login is kept. ` +
+    `Requests in the next minute get this answer at once; after that the next request tries again.`,
+  /** Final (a 400): no answer in time from the login server; opencode would retry a 503 silently for minutes. */
+  refreshNoAnswer: (detail: string) =>
+    `Kimi Code's login server did not answer the token refresh in time${safeDetail(detail)}. Your stored login is kept. ` +
+    `Check your network connection, VPN or proxy, then send your message again in a minute ` +
+    `(until then the plugin answers this at once instead of waiting for the login server again).`,
   loggedOut: () => `You are not logged in to ${PROVIDER_NAME} (no login is stored for it). ${LOGIN_HINT}`,
   /** The login server does not know the plugin's client: a new login would be refused the same way. */
   refreshClientRefused: (detail: string) =>

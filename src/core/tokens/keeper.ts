@@ -6,17 +6,18 @@
 // - 429/5xx/network: 3 tries, 1 s then 2 s apart (kimi-cli oauth.py:525-546); 401/403/invalid_grant:
 //   re-read the store once more (another process may have won the race), else the user must log in;
 //   every final refusal is remembered: that refresh token is not sent again until the store changes;
+//   a login server out of reach is remembered for a cool-down (refresh-round.ts);
 // - the store is the user's word: no entry means logged out (no refresh, no write-back); an entry
 //   that changed while a refresh was out (a new login) wins over our rotation of the old one;
 // - a rotation whose save failed stays in use, and its save is retried, so a transient write
 //   failure never costs a login (the store still holds the spent refresh token);
 // - a stored credential is only ever replaced by a newer, working one (kimi-cli 1.38.0 changelog).
-import { REFRESH_ATTEMPTS, STORE_RECHECK_MS } from "../config/constants.ts";
+import { STORE_RECHECK_MS } from "../config/constants.ts";
 import { KimiError, messages } from "../support/errors.ts";
 import { log } from "../support/log.ts";
 import { untilAborted } from "../support/abort.ts";
 import { credentialFromTokens, needsRefresh, refreshDueAt, type Credential, type OAuthCredential, type TokenResponse } from "./credential.ts";
-import { classifyRefreshFailure } from "./refresh-failure.ts";
+import { refreshWithRetries, UnreachableCoolDown } from "./refresh-round.ts";
 import { withFileLock } from "./refresh-lock.ts";
 
 export interface TokenKeeperDeps {
@@ -55,6 +56,7 @@ export class TokenKeeper {
   /** A refresh token the server refused for good, and how: fail fast until the store holds another one. */
   private rejected: { refresh: string; error: KimiError } | undefined;
   private unsaved: Unsaved | undefined;
+  private readonly coolDown = new UnreachableCoolDown();
   private lastStoreRead = Number.NEGATIVE_INFINITY;
   private storeCheck: Promise<void> | undefined;
   private readonly now: () => number;
@@ -71,6 +73,7 @@ export class TokenKeeper {
   reset(): void {
     this.current = undefined;
     this.rejected = undefined;
+    this.coolDown.clear();
   }
 
   /** A credential fit to use now. Hot path: no I/O unless a refresh is due. Throws KimiError, or the abort reason. */
@@ -224,10 +227,13 @@ export class TokenKeeper {
     }
     if (base.type !== "oauth") throw new Error("unreachable: an API key is always adoptable");
     if (this.rejected?.refresh === base.refresh) throw this.rejected.error;
+    // After the store re-read and adoption above, so another process's refresh still wins.
+    const unreachable = this.coolDown.pending(base.refresh, this.now());
+    if (unreachable) throw unreachable;
 
     let tokens: TokenResponse;
     try {
-      tokens = await this.refreshWithRetries(base);
+      tokens = await refreshWithRetries(() => this.deps.refreshGrant(base.refresh, base.apiBase), this.sleep);
     } catch (error) {
       return this.afterFailure(error, base, staleAccess);
     }
@@ -247,7 +253,10 @@ export class TokenKeeper {
         return again;
       }
     }
-    if (error instanceof KimiError && error.kind !== "refresh-unavailable") this.rejected = { refresh: base.refresh, error };
+    this.coolDown.note(base.refresh, error, this.now());
+    if (error instanceof KimiError && error.kind !== "refresh-unavailable" && error.kind !== "refresh-no-answer") {
+      this.rejected = { refresh: base.refresh, error };
+    }
     throw error;
   }
 
@@ -274,21 +283,5 @@ export class TokenKeeper {
       // a listener's failure is not the refresh's failure
     }
     return fresh;
-  }
-
-  private async refreshWithRetries(base: OAuthCredential): Promise<TokenResponse> {
-    let lastError = "";
-    for (let attempt = 0; attempt < REFRESH_ATTEMPTS; attempt++) {
-      if (attempt > 0) await this.sleep(2 ** (attempt - 1) * 1000); // 1 s, 2 s
-      try {
-        return await this.deps.refreshGrant(base.refresh, base.apiBase);
-      } catch (error) {
-        const failure = classifyRefreshFailure(error);
-        if (!failure.retry) throw failure.error;
-        lastError = failure.detail;
-        log("warn", `token refresh attempt ${attempt + 1} failed`, { error: lastError });
-      }
-    }
-    throw new KimiError("refresh-unavailable", messages.refreshUnavailable(`${REFRESH_ATTEMPTS} tries: ${lastError}`));
   }
 }

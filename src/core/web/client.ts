@@ -13,7 +13,7 @@ import type { Credential } from "../tokens/credential.ts";
 import type { QuotaWindow } from "../usage/usage.ts";
 import { retryAfterMs } from "../wire/explain.ts";
 import type { CallKind } from "../wire/identity/profiles.ts";
-import { cancelled, credentialFailure, httpFailure, malformedFailure, networkFailure, timeoutFailure, type WebService } from "./failures.ts";
+import { cancelled, credentialFailure, httpFailure, isQuotaRefusal, malformedFailure, networkFailure, timeoutFailure, type WebService } from "./failures.ts";
 import { formatPage, formatSearch, type SearchHit } from "./output.ts";
 
 /** Server-side time budget kimi-cli asks for (search.py `timeout_seconds`). */
@@ -188,6 +188,9 @@ export class WebClient {
     if (response.status === 429) {
       const wait = retryAfterMs(response.headers.get("retry-after"), Date.now());
       if (wait !== undefined) extra.retryAfterSec = Math.ceil(wait / 1000);
+    }
+    // The window's reset, as chat's answer gives it: /usages, bounded by the runtime's lookup timeout.
+    if (response.status === 429 || isQuotaRefusal(response.status, body)) {
       const windows = await this.deps.quota?.(credential).catch(() => undefined);
       if (windows) extra.quota = windows;
     }

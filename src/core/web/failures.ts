@@ -1,9 +1,12 @@
 // Why a web tool call failed, as a short sentence the model and the user both understand: the cause
 // and what to do. A tool result is read by the model, not by opencode's retry logic, so these may
 // name statuses freely. Kimi's 403 means three things (client gate, used-up quota, blocked account):
-// they are told apart by the message, and identity advice goes with the gate alone.
+// they are told apart by the message, and identity advice goes with the gate alone. A used-up quota
+// is worded as chat's (wire/quota-answer.ts): the window, its reset from /usages, where to buy more.
 import { LOGIN_HINT, formatSeconds, serverError } from "../support/errors.ts";
 import { describeQuotaExhaustion, type QuotaWindow } from "../usage/usage.ts";
+import { classifyKimiError } from "../wire/kimi-errors.ts";
+import { quotaVerdict } from "../wire/quota-answer.ts";
 
 export type WebService = "search" | "fetch";
 
@@ -32,6 +35,13 @@ function isQuota(message: string): boolean {
   return /quota|usage limit|limit (?:reached|exceeded)|exhausted|used up/i.test(message);
 }
 
+/** A 403 that says a quota is used up (a quota row of Kimi's table, or quota words): /usages tells its reset. */
+export function isQuotaRefusal(status: number, body: unknown): boolean {
+  if (status !== 403) return false;
+  const kimi = classifyKimiError(status, body);
+  return kimi.class.startsWith("quota-") || (kimi.class === "forbidden" && isQuota(kimi.message));
+}
+
 /** A sentence for an HTTP error answer of /search or /fetch. */
 export function httpFailure(status: number, body: unknown, ctx: FailureContext, extra: { retryAfterSec?: number; quota?: readonly QuotaWindow[]; now?: Date } = {}): string {
   const name = SERVICE_NAME[ctx.service];
@@ -56,8 +66,11 @@ export function httpFailure(status: number, body: unknown, ctx: FailureContext, 
             : `Update opencode-kimi-code; the opt-in identity "kimi-cli" makes requests look like kimi-cli, at your own risk (Kimi's rules forbid altering the client identifier).`)
         );
       }
-      if (isQuota(server.message)) {
-        return `${name} failed: the Kimi Code quota is used up (HTTP 403${quoted(server.message)}). Check the plan's usage at https://www.kimi.com/code.`;
+      if (isQuotaRefusal(status, body)) {
+        // Always final here: a tool result is read by the model, and opencode never retries a tool.
+        const now = (extra.now ?? new Date()).getTime();
+        const verdict = quotaVerdict({ kimi: classifyKimiError(status, body), status, windows: extra.quota, retryAfterMs: undefined, now });
+        return `${name} failed: ${verdict.message}`;
       }
       return `${name} failed: Kimi refused the request for this account (HTTP 403${quoted(server.message)}).`;
     case 429:

@@ -105,6 +105,23 @@ describe("RFC 8628 polling", () => {
 
     const fatal = harness([{ kind: "error", message: "invalid_client", transient: false }]);
     const f = await pollForTokens(start(), fatal.deps);
-    expect(f.ok === false && f.message).toBe("invalid_client");
+    expect(f.ok === false && f.message).toStartWith("invalid_client");
+  });
+
+  test("every way the flow ends says what happened and what to do next", async () => {
+    const server500: PollResult = { kind: "error", message: "token endpoint answered HTTP 500 server_error", transient: true };
+    const down = await pollForTokens(start(), harness([server500, server500, server500, server500]).deps);
+    expect(down.ok).toBe(false);
+    const downMessage = down.ok ? "" : down.message;
+    expect(downMessage).toStartWith("token endpoint answered HTTP 500 server_error"); // what happened
+    expect(downMessage).toMatch(/4 polls in a row/);
+    expect(downMessage).toMatch(/network/i); // what to check
+    expect(downMessage).toMatch(/run the login again/); // what to do
+
+    const refused = await pollForTokens(start(), harness([{ kind: "error", message: "token endpoint answered HTTP 400 invalid_client", transient: false }]).deps);
+    expect(refused.ok === false && refused.message).toMatch(/HTTP 400 invalid_client.*update opencode-kimi-code/);
+
+    const denied = await pollForTokens(start(), harness([{ kind: "denied" }]).deps);
+    expect(denied.ok === false && denied.message).toMatch(/denied.*run the login again/);
   });
 });

@@ -34,10 +34,24 @@ describe("httpFailure", () => {
 
   test("403 quota or a blocked account: no identity advice", () => {
     const quota = httpFailure(403, err("Your weekly quota is exhausted", "access_terminated_error"), ctx());
-    expect(quota).toContain("quota is used up (HTTP 403");
+    expect(quota).toContain("usage quota is used up");
+    expect(quota).toContain("usage page could not be read");
     expect(quota).not.toContain("identity");
     const blocked = httpFailure(403, err("Account suspended", "access_terminated_error"), ctx());
     expect(blocked).toBe('Kimi web search failed: Kimi refused the request for this account (HTTP 403: "Account suspended").');
+  });
+
+  test("403 weekly quota: the window and its reset from /usages, as chat words it", () => {
+    const now = new Date("2026-03-01T10:00:00Z");
+    const windows = [
+      { label: "5h limit", used: 3, limit: 300, remaining: 297, resetAt: new Date("2026-03-01T11:00:00Z"), unit: "count" as const },
+      { label: "Weekly limit", used: 2000, limit: 2000, remaining: 0, resetAt: new Date("2026-03-03T15:00:00Z"), unit: "count" as const },
+    ];
+    const body = err("You've reached your weekly (7-day) usage limit. To continue now, purchase extra usage or upgrade your plan: https://www.kimi.com/membership/subscription?tab=quota", "access_terminated_error");
+    const out = httpFailure(403, body, ctx({ service: "fetch" }), { quota: windows, now });
+    expect(out).toStartWith("Kimi URL fetch failed: Kimi Code's weekly (7-day) usage limit is used up");
+    expect(out).toContain("(in 2 d 5 h)");
+    expect(out).toContain("https://www.kimi.com/membership/subscription?tab=quota");
   });
 
   test("429: the wait Kimi asks for and, from /usages, when the window resets", () => {
