@@ -68,6 +68,8 @@ export function renderReport(r: ReportInput): string {
     ...PAIRED_HEAD.map((l) => l.replace("bare (median)", "empty plugin (median)")),
     ...r.startup.cases.map((c) => pairedRow(c.label, c.result, ms)),
     "",
+    `The first turn then loads the rest on demand (auth loader with an API-key login, chat.params, one request answered at once; as packaged, warm process): median **${ms(r.startup.firstTurn.median)}** (p10 ${ms(r.startup.firstTurn.p10)}, p90 ${ms(r.startup.firstTurn.p90)}; ${r.startup.firstTurn.n} runs).`,
+    "",
     `Network calls during start: **${r.startup.networkCalls}** (all runs). Provider registered: ${r.startup.providersRegistered.join(", ") || "none"}.`,
     `Loaded at start: from source, ${r.startup.modulesAtStart} modules of ours and ${r.startup.builtinsAtStart.map((b) => `\`${b}\``).join(", ")}; as packaged, ${r.startup.bundleFilesAtStart} files of the bundle (the rest are chunks imported on first use).`,
     `Built-ins inside opencode (import time there, probe plugin): ${Object.entries(r.startup.builtinsInOpencode)

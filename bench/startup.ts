@@ -14,7 +14,7 @@ import { loadedAtStart, REPO_ROOT } from "../scripts/import-graph.ts";
 import { cleanup, createHome, runOpencode } from "../scripts/opencode-sandbox.ts";
 import { PROBED_BUILTINS } from "./builtins-probe.ts";
 import { buildServerBundle } from "./bundle.ts";
-import { alternate, summarisePairs, type PairedSummary } from "./stats.ts";
+import { alternate, summarise, summarisePairs, type PairedSummary, type Summary } from "./stats.ts";
 
 const API_BASE = "http://127.0.0.1:9/coding/v1";
 /** A built-in that imports faster than this inside opencode was already loaded there. */
@@ -27,6 +27,8 @@ export interface StartupCase {
 
 export interface StartupResult {
   cases: StartupCase[];
+  /** The first turn's on-demand loading (loader, chat.params, one request without network), as packaged, warm. */
+  firstTurn: Summary;
   networkCalls: number;
   providersRegistered: string[];
   /** Import time of each probed built-in inside opencode (ms), and which count as already loaded. */
@@ -54,7 +56,7 @@ function runWarmChild(plugin: [string, string], empty: [string, string], home: s
   const r = spawnSync(process.execPath, args, { encoding: "utf8", timeout: 300_000 });
   const line = r.stdout.split("\n").find((l) => l.startsWith("{"));
   if (!line) throw new Error(`warm start-up child failed: ${r.stderr.slice(0, 500)}`);
-  return JSON.parse(line) as { a: number[]; b: number[]; network: number };
+  return JSON.parse(line) as { a: number[]; b: number[]; firstTurn: number[]; network: number };
 }
 
 /** Import times of node: built-ins inside the real opencode (`opencode models` with the probe plugin). */
@@ -121,9 +123,11 @@ export async function runStartupBench(runs: number): Promise<StartupResult> {
     const emptyDir = join(work, "empty");
     mkdirSync(emptyDir);
     writeFileSync(join(emptyDir, "index.js"), readFileSync(empty, "utf8"));
+    const firstTurns: number[] = [];
     const warm = (label: string, plugin: [string, string], home: string): StartupCase => {
       const r = runWarmChild(plugin, [emptyDir, "index.js"], home, Math.max(runs * 2, 6), preloaded);
       networkCalls += r.network;
+      if (plugin[0] === bundleDir && home === loggedOut) firstTurns.push(...r.firstTurn);
       return { label, result: summarisePairs(r.a, r.b) };
     };
     const cases = [
@@ -137,6 +141,7 @@ export async function runStartupBench(runs: number): Promise<StartupResult> {
     const atStart = loadedAtStart();
     return {
       cases,
+      firstTurn: summarise(firstTurns),
       networkCalls,
       providersRegistered: providers,
       builtinsInOpencode: inOpencode,
