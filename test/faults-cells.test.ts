@@ -100,6 +100,13 @@ describe("token endpoint", () => {
     expect(o.shown).toContain("could not refresh");
     expect(o.loginKept).toBe(true);
   }, T);
+
+  test("out of reach while the due token still works: the turn succeeds with it (kimi-cli only logs)", async () => {
+    const o = await named(TOKEN_NETWORK_CELLS, /token/, "connection reset before headers, every try, while the access token still works for 200 s (it is used)").run();
+    expect(counts(o)).toEqual([1, 3]);
+    expect(o.opencode).toBe("ok");
+    expect(o.loginKept).toBe(true);
+  }, T);
 });
 
 describe("web tools", () => {

@@ -47,6 +47,8 @@ function coolDownCell(name: string, inject: (w: CellWorld) => void, more: number
 export const TOKEN_NETWORK_CELLS: Cell[] = [
   chatCell(GROUP, "connection reset before headers, every try", (w) => w.emu.state.injectFault({ path: TOKEN, reset: true, count: 10 }), dueLogin),
   coolDownCell("connection reset before headers, every try; then opencode's 5 silent retries of the 503", (w) => w.emu.state.injectFault({ path: TOKEN, reset: true, count: 10 }), 5),
+  chatCell(GROUP, "connection reset before headers, every try, while the access token still works for 200 s (it is used)", (w) =>
+    w.emu.state.injectFault({ path: TOKEN, reset: true, count: 10 }), { lifetimeSec: 900, expiresInSec: 200 }),
   chatCell(GROUP, "connection reset before headers, first try only", (w) => w.emu.state.injectFault({ path: TOKEN, reset: true }), dueLogin),
   chatCell(GROUP, "timeout: no answer within 30 s, first try only", (w) => w.emu.state.injectFault({ path: TOKEN, delayMs: NO_ANSWER_MS }), dueLogin),
   chatCell(GROUP, "timeout, but Kimi rotated the single-use refresh token after the plugin gave up (the new pair never arrives: no client can keep this login)", (w) =>

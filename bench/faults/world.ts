@@ -16,7 +16,8 @@ export interface CellWorld {
   hooks: Hooks;
   store: ReturnType<typeof fakeOpencode>;
   /** Stores an OAuth login minted by the emulator; `expiredForSec` makes it long expired (laptop sleep). */
-  seed(opts?: { lifetimeSec?: number; expiredForSec?: number }): Promise<void>;
+  /** expiresInSec: the stored expiry (local clock) this far ahead instead of the token's lifetime (a due token that still works). */
+  seed(opts?: { lifetimeSec?: number; expiredForSec?: number; expiresInSec?: number }): Promise<void>;
   fetch(): Promise<FetchFn>;
   chat(body?: Record<string, unknown>): Promise<Response>;
   storedRefresh(): Promise<string | undefined>;
@@ -38,7 +39,8 @@ export async function cellWorld(options: EmulatorOptions = {}): Promise<CellWorl
     store,
     async seed(opts = {}) {
       const t = emu.state.mintTokens(opts.lifetimeSec === undefined ? {} : { lifetimeSec: opts.lifetimeSec });
-      const expires = opts.expiredForSec !== undefined ? Date.now() - opts.expiredForSec * 1000 : Date.now() + t.expires_in * 1000;
+      const expires =
+        opts.expiredForSec !== undefined ? Date.now() - opts.expiredForSec * 1000 : Date.now() + (opts.expiresInSec ?? t.expires_in) * 1000;
       if (opts.expiredForSec !== undefined) await Bun.sleep((t.expires_in + 0.2) * 1000); // the JWT's own exp passes too
       await store.set("kimi-for-coding-oauth", { type: "oauth", access: t.access_token, refresh: t.refresh_token, expires, enterpriseUrl: emu.apiBase });
     },

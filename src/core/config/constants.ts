@@ -46,6 +46,12 @@ export const REFRESH_ATTEMPTS = 3;
  */
 export const REFRESH_COOLDOWN_MS = 60_000;
 /**
+ * While the login server cannot be reached, a due access token is still used until this long before it
+ * expires (kimi-cli only logs such refresh failures and keeps its token: oauth.py:1021-1054). The margin
+ * leaves a request sent with it time to be accepted by Kimi.
+ */
+export const REFRESH_GRACE_MARGIN_MS = 30_000;
+/**
  * While a token is fresh the store is not read on the request path; at most this often a background
  * read notices a logout (`opencode auth logout` in another terminal) and retries a failed save.
  */

@@ -12,11 +12,11 @@
 // - a rotation whose save failed stays in use, and its save is retried, so a transient write
 //   failure never costs a login (the store still holds the spent refresh token);
 // - a stored credential is only ever replaced by a newer, working one (kimi-cli 1.38.0 changelog).
-import { STORE_RECHECK_MS } from "../config/constants.ts";
+import { REFRESH_GRACE_MARGIN_MS, STORE_RECHECK_MS } from "../config/constants.ts";
 import { KimiError, messages } from "../support/errors.ts";
 import { log } from "../support/log.ts";
 import { untilAborted } from "../support/abort.ts";
-import { credentialFromTokens, needsRefresh, refreshDueAt, type Credential, type OAuthCredential, type TokenResponse } from "./credential.ts";
+import { credentialFromTokens, needsRefresh, refreshDueAt, tokenTiming, type Credential, type OAuthCredential, type TokenResponse } from "./credential.ts";
 import { refreshWithRetries, UnreachableCoolDown } from "./refresh-round.ts";
 import { withFileLock } from "./refresh-lock.ts";
 
@@ -120,7 +120,15 @@ export class TokenKeeper {
     }
     const c = this.current;
     if (c.type === "api" || this.now() < this.dueAt(c)) return c;
-    return this.refresh(c.access);
+    try {
+      return await this.refresh(c.access);
+    } catch (error) {
+      // Out of reach is not refused: a token that still works is used until it is about to expire.
+      const unreachable = error instanceof KimiError && (error.kind === "refresh-unavailable" || error.kind === "refresh-no-answer");
+      if (!unreachable || this.current !== c || tokenTiming(c).expiresAt - this.now() <= REFRESH_GRACE_MARGIN_MS) throw error;
+      log("warn", `the login server cannot be reached; the current token is used until it expires (${error.message})`);
+      return c;
+    }
   }
 
   /** The stored credential, or our unsaved rotation of it; forgets an unsaved rotation the store moved past. */

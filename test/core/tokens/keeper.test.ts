@@ -10,6 +10,8 @@ const BASE = "https://api.kimi.com/coding/v1";
 const nowS = () => Math.floor(Date.now() / 1000);
 const freshJwt = (tag: string) => fakeJwt({ iat: nowS(), exp: nowS() + 900, jti: tag });
 const dueJwt = (tag: string) => fakeJwt({ iat: nowS() - 800, exp: nowS() + 100, jti: tag });
+/** Due and about to expire (within REFRESH_GRACE_MARGIN_MS): a failed refresh is the answer (keeper-grace.test.ts). */
+const expiringJwt = (tag: string) => fakeJwt({ iat: nowS() - 890, exp: nowS() + 10, jti: tag });
 const cred = (access: string, refresh: string): OAuthCredential => ({ type: "oauth", access, refresh, expires: 0, apiBase: BASE });
 
 /** An in-memory auth store plus a scripted token endpoint. */
@@ -145,7 +147,7 @@ describe("token lifecycle", () => {
       new HttpError("could not reach auth.kimi.com", "network"),
       new HttpError("HTTP 429", "http", 429, {}),
     ];
-    const s = await setup(cred(dueJwt("old"), "r0"), async (_r, n) => {
+    const s = await setup(cred(expiringJwt("old"), "r0"), async (_r, n) => {
       throw failures[n - 1]!;
     });
     const err = (await s.keeper.credential().catch((e: unknown) => e)) as KimiError;
