@@ -8,6 +8,7 @@ import { DEFAULT_MODELS } from "../src/core/models/discovery.ts";
 import { writeModelCache } from "../src/core/models/model-cache.ts";
 import { loadedAtStart, REPO_ROOT } from "../scripts/import-graph.ts";
 import { alternate, summarisePairs, type PairedSummary } from "./stats.ts";
+import { snapshot } from "../scripts/secrets-snapshot.ts";
 
 const API_BASE = "http://127.0.0.1:9/coding/v1";
 
@@ -56,6 +57,7 @@ export async function runStartupBench(runs: number): Promise<StartupResult> {
       modulesAtStart: atStart.filter((m) => !m.startsWith("node:")).map((m) => relative(REPO_ROOT, m)).length,
     };
   } finally {
+    snapshot(cacheHome); // `npm run secrets` only
     await rm(cacheHome, { recursive: true, force: true });
   }
 }
