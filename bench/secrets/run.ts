@@ -79,6 +79,12 @@ try {
     const kinds = secretKindsIn(readFileSync(r.outputFile).toString("latin1"), known);
     if (kinds.length) violations.push({ what: `output holds ${kinds.join(", ")}`, where: `${r.name} stdout/stderr` });
   }
+  // The soak's report quotes the plugin's log lines.
+  const soakReport = join(work, "SOAK.md");
+  if (existsSync(soakReport)) {
+    const kinds = secretKindsIn(readFileSync(soakReport, "latin1"), known);
+    if (kinds.length) violations.push({ what: `holds ${kinds.join(", ")}`, where: "the soak's report" });
+  }
   const entries: SnapshotEntry[] = [];
   for (const name of readdirSync(scanDir).filter((n) => n.startsWith("listing-"))) {
     for (const line of readFileSync(join(scanDir, name), "utf8").split("\n")) if (line) entries.push(JSON.parse(line) as SnapshotEntry);
