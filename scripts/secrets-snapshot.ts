@@ -3,7 +3,7 @@
 // homes): one JSON line per entry with its path, type, mode and size, and for files the kinds of the
 // known secrets (those the emulators noted so far, emulator/secrets-log.ts) found in it. A secret is
 // never written here, only its kind. Unset (always, outside that run), snapshot() does nothing.
-import { appendFileSync, lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { appendFileSync, existsSync, lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 
 export interface SnapshotEntry {
@@ -85,7 +85,7 @@ export function snapshot(root: string): void {
   const dir = process.env.KIMI_SECRETS_SCAN_DIR;
   if (!dir) return;
   try {
-    if (!statSync(root).isDirectory()) return;
+    if (!existsSync(root) || !statSync(root).isDirectory()) return; // removed already: nothing to list
     const known = knownSecrets(dir);
     const lines: string[] = [];
     const walk = (path: string) => {

@@ -60,7 +60,10 @@ export function checkListing(entries: readonly SnapshotEntry[]): { figures: List
       if (TOKEN_HOLDERS.some((h) => h.test(e))) figures.allowedTokenHolders++;
       else violations.push({ what: `holds ${e.hits.join(", ")}`, where });
     }
-    if (LEFTOVER_TEMP.test(e.path)) violations.push({ what: "a temp file left behind (write not atomic?)", where });
+    if (LEFTOVER_TEMP.test(e.path)) {
+      violations.push({ what: "a temp file left behind (write not atomic?)", where });
+      continue;
+    }
     const own = OWN_FILES.find((o) => o.test(e));
     if (own) count(figures, own.name, e, own.mode, violations, where);
   }
