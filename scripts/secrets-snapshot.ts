@@ -4,7 +4,7 @@
 // known secrets (those the emulators noted so far, emulator/secrets-log.ts) found in it. A secret is
 // never written here, only its kind. Unset (always, outside that run), snapshot() does nothing.
 import { appendFileSync, existsSync, lstatSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { basename, join, relative } from "node:path";
 
 export interface SnapshotEntry {
   root: string;
@@ -16,6 +16,17 @@ export interface SnapshotEntry {
   hits?: string[];
   /** Why the file was not read. */
   skipped?: string;
+  /** For a temp file named `.<name>.<pid>.<…>.tmp`: whether that pid was running when listed. */
+  writerAlive?: boolean;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /** Files above this are listed but not read (none of the project's files comes near it). */
@@ -94,6 +105,8 @@ export function snapshot(root: string): void {
       if (entry.type === "file") {
         if (st.size > MAX_SCAN_BYTES) entry.skipped = "too large";
         else entry.hits = secretKindsIn(readFileSync(path).toString("latin1"), known);
+        const writer = /^\.[^/]*\.(\d+)\.[^./]+\.tmp$/.exec(basename(path))?.[1];
+        if (writer) entry.writerAlive = alive(Number(writer));
       }
       lines.push(JSON.stringify(entry));
       if (entry.type === "dir") for (const name of readdirSync(path)) walk(join(path, name));
