@@ -7,6 +7,7 @@ import { DEFAULT_MODELS } from "../src/core/models/model.ts";
 import { writeModelCache } from "../src/core/models/model-cache.ts";
 import { createHooks } from "../src/server/hooks.ts";
 import { fakeOpencode } from "../test/helpers/fake-opencode.ts";
+import { snapshot } from "../scripts/secrets-snapshot.ts";
 
 export type FetchFn = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
 
@@ -52,5 +53,5 @@ export async function benchPlugin(
   const hooks = await createHooks(store.input, {}, { env, ...(innerFetch ? { fetch: innerFetch } : {}) });
   const loaded = (await hooks.auth!.loader!(store.getAuth as never, {} as never)) as { fetch?: FetchFn };
   if (!loaded.fetch) throw new Error("bench: the loader returned no fetch");
-  return { fetch: loaded.fetch, home, close: () => rm(home, { recursive: true, force: true }) };
+  return { fetch: loaded.fetch, home, close: () => (snapshot(home), rm(home, { recursive: true, force: true })) };
 }

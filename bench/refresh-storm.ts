@@ -8,6 +8,7 @@ import { join, resolve } from "node:path";
 import { startEmulator, type RunningEmulator } from "../emulator/index.ts";
 import { fakeOpencode } from "../test/helpers/fake-opencode.ts";
 import { benchEnv, benchPlugin } from "./plugin-instance.ts";
+import { snapshot } from "../scripts/secrets-snapshot.ts";
 
 export interface StormResult {
   label: string;
@@ -96,6 +97,7 @@ export async function multiProcessStorm(processes: number, each: number): Promis
     }
     return { label: `${processes} processes × ${each}`, requests: processes * each, ok, failed, refreshes: refreshCount(emu), totalMs };
   } finally {
+    snapshot(home); // `npm run secrets` only
     await rm(home, { recursive: true, force: true });
     await emu.stop();
   }

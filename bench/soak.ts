@@ -8,6 +8,7 @@ import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startEmulator } from "../emulator/index.ts";
 import { fakeOpencode } from "../test/helpers/fake-opencode.ts";
+import { snapshot } from "../scripts/secrets-snapshot.ts";
 import { benchEnv } from "./plugin-instance.ts";
 import { collectOutcomes, renderSoak, type SoakFigures } from "./soak-report.ts";
 
@@ -101,6 +102,7 @@ try {
   for (const w of workers) if (w && w.exitCode === null) w.kill("SIGKILL");
   writeReport();
   await emu.stop();
+  snapshot(home); // `npm run secrets` only
   rmSync(home, { recursive: true, force: true });
 }
 

@@ -14,6 +14,7 @@ import { loadedAtStart, REPO_ROOT } from "../scripts/import-graph.ts";
 import { cleanup, createHome, runOpencode } from "../scripts/opencode-sandbox.ts";
 import { PROBED_BUILTINS } from "./builtins-probe.ts";
 import { buildServerBundle } from "./bundle.ts";
+import { snapshot } from "../scripts/secrets-snapshot.ts";
 import { alternate, summarise, summarisePairs, type PairedSummary, type Summary } from "./stats.ts";
 
 const API_BASE = "http://127.0.0.1:9/coding/v1";
@@ -151,6 +152,7 @@ export async function runStartupBench(runs: number): Promise<StartupResult> {
       bundleFilesAtStart: bundleFilesAtStart(bundleDir),
     };
   } finally {
+    snapshot(work); // `npm run secrets` only
     await rm(work, { recursive: true, force: true });
   }
 }

@@ -1,5 +1,6 @@
 // Device logins (RFC 8628) and what each poll of the token endpoint answers.
 import { randomBytes, randomInt } from "node:crypto";
+import { noteSecrets } from "./secrets-log.ts";
 
 export type LoginStatus = "pending" | "approved" | "denied" | "expired" | "consumed";
 
@@ -73,6 +74,7 @@ export class DeviceLoginStore {
       verificationUriComplete: `${verificationUri}?user_code=${encodeURIComponent(userCode)}`,
     };
     this.byDeviceCode.set(login.deviceCode, login);
+    noteSecrets("device_code", login.deviceCode);
     return login;
   }
 

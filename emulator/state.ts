@@ -8,6 +8,7 @@ import { resolveOptions, type EmulatorOptions, type ResolvedOptions } from "./op
 import { PrefixCache } from "./prompt-cache.ts";
 import { QuotaMeter, type UsageSnapshot } from "./quota.ts";
 import { TokenStore, type TokenPair } from "./tokens.ts";
+import { noteSecrets } from "./secrets-log.ts";
 import { WebScripts } from "./web-scripts.ts";
 
 
@@ -60,6 +61,7 @@ export class EmulatorState {
 
   constructor(options: ResolvedOptions) {
     this.opts = options;
+    noteSecrets("api_key", ...options.apiKeys);
   }
 
   // --- options ---
@@ -71,6 +73,7 @@ export class EmulatorState {
   /** Changes options at runtime; takes effect for the next request. Ports cannot change. */
   configure(patch: EmulatorOptions): void {
     this.opts = resolveOptions(this.opts, patch);
+    noteSecrets("api_key", ...(patch.apiKeys ?? []));
   }
 
   // --- recorded requests ---

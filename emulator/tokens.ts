@@ -2,6 +2,7 @@
 // token this instance did not issue is unknown even if it is a well-formed JWT.
 import { randomBytes, randomUUID } from "node:crypto";
 import { signJwt } from "./jwt.ts";
+import { noteSecrets } from "./secrets-log.ts";
 
 export interface TokenPair {
   access_token: string;
@@ -73,6 +74,8 @@ export class TokenStore {
       revoked: false,
     });
     this.issuedCount++;
+    noteSecrets("access", access_token);
+    noteSecrets("refresh", refresh_token);
     return { access_token, refresh_token, expires_in: opts.lifetimeSec, token_type: "Bearer", scope: "kimi-code" };
   }
 

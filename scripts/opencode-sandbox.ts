@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { selectOpencode } from "./opencode-install.ts";
 import { stripAnsi } from "./opencode-output.ts";
+import { snapshot } from "./secrets-snapshot.ts";
 
 export * from "./opencode-output.ts";
 export { PINNED_OPENCODE_BIN, PINNED_OPENCODE_VERSION, selectOpencode } from "./opencode-install.ts";
@@ -279,5 +280,6 @@ export function runChat(
 
 /** Removes the temp root. Safe to call twice. */
 export function cleanup(home: OpencodeHome): void {
+  snapshot(home.root); // `npm run secrets` only
   rmSync(home.root, { recursive: true, force: true });
 }

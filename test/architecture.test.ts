@@ -53,6 +53,27 @@ describe("architecture", () => {
     for (const part of ["src/server/runtime.ts", "src/server/loader.ts", "src/core/wire/request.ts", "src/core/tokens/keeper.ts"]) expect(onDemand).toContain(part);
   });
 
+  // Contract 20: every file the plugin writes is 0600 and atomic, its directories 0700. Only three
+  // modules write: writeFileAtomic (temp file, fsync, rename) and the two link(2) publishers of a
+  // complete temp file (the device id, the refresh lock), whose exclusive creates never overwrite.
+  test("files are written only through writeFileAtomic or a link(2)-published exclusive create, 0600; directories 0700", () => {
+    const WRITERS = ["src/core/support/atomic-file.ts", "src/core/wire/identity/kimi-cli/device-id.ts", "src/core/tokens/refresh-lock.ts"];
+    const WRITE = /\b(writeFile|writeFileSync|appendFile|appendFileSync|createWriteStream|copyFile|copyFileSync|cp|cpSync)\s*\(|\bopen(Sync)?\([^)]*["'](w|a|r\+)/;
+    const src = files.filter((f) => rel(f).startsWith("src/"));
+    const code = (f: string) => readFileSync(f, "utf8").replace(/^\s*(\/\/|\*).*$/gm, "");
+    expect(src.filter((f) => WRITE.test(code(f)) && !WRITERS.includes(rel(f))).map(rel)).toEqual([]);
+    for (const f of WRITERS.filter((w) => w !== "src/core/support/atomic-file.ts")) {
+      const calls = code(join(REPO_ROOT, f)).match(/\bwriteFile\([^;]*;/g) ?? [];
+      expect(calls.length).toBeGreaterThan(0);
+      for (const call of calls) expect([f, call]).toEqual([f, expect.stringMatching(/mode: 0o600, flag: "wx"/)]);
+    }
+    const atomicCalls = src.flatMap((f) => (code(f).match(/\bawait writeFileAtomic\([^;]*;/g) ?? []).map((c) => `${rel(f)}: ${c}`));
+    expect(atomicCalls.length).toBeGreaterThanOrEqual(3);
+    expect(atomicCalls.filter((c) => !/, 0o600\);$/.test(c))).toEqual([]);
+    const mkdirs = src.flatMap((f) => (code(f).match(/\bmkdir(Sync)?\([^;]*;/g) ?? []).map((c) => `${rel(f)}: ${c}`));
+    expect(mkdirs.filter((c) => !c.includes("mode: 0o700"))).toEqual([]);
+  });
+
   test(`no source file over ${MAX_LINES} lines`, () => {
     const long = files
       .map((f) => ({ f: rel(f), n: readFileSync(f, "utf8").split("\n").length }))

@@ -8,6 +8,7 @@ import { startEmulator, type EmulatorOptions, type RunningEmulator } from "../..
 import { createHooks } from "../../src/server/hooks.ts";
 import { fakeOpencode } from "../../test/helpers/fake-opencode.ts";
 import { benchEnv, type FetchFn } from "../plugin-instance.ts";
+import { snapshot } from "../../scripts/secrets-snapshot.ts";
 
 export interface CellWorld {
   emu: RunningEmulator;
@@ -68,6 +69,7 @@ export async function cellWorld(options: EmulatorOptions = {}): Promise<CellWorl
     },
     async close() {
       await emu.stop();
+      snapshot(home); // `npm run secrets` only
       await rm(home, { recursive: true, force: true });
     },
   };

@@ -5,10 +5,14 @@ import { rmSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { snapshot } from "../../scripts/secrets-snapshot.ts";
 
 const made = new Set<string>();
 process.on("exit", () => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
+  for (const d of made) {
+    snapshot(d); // `npm run secrets` only
+    rmSync(d, { recursive: true, force: true });
+  }
 });
 
 export async function tempDir(prefix = "okc-"): Promise<string> {
@@ -26,7 +30,14 @@ export function removeLater(dir: string): string {
 export async function removeTempDirs(): Promise<void> {
   const dirs = [...made];
   made.clear();
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  await Promise.all(dirs.map((d) => removeTempDir(d)));
+}
+
+/** Removes one temp dir now (a test that needs a clean slate per test), listed first for `npm run secrets`. */
+export async function removeTempDir(dir: string): Promise<void> {
+  made.delete(dir);
+  snapshot(dir);
+  await rm(dir, { recursive: true, force: true });
 }
 
 /** A JWT-shaped token (unsigned) with the given claims, like Kimi's access tokens. */

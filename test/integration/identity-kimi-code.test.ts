@@ -2,6 +2,7 @@
 // 2.1.0 itself sent (test/fixtures/kimi-code-2.1.0-wire.json, recorded by test/conformance).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, statSync } from "node:fs";
+import { chmod } from "node:fs/promises";
 import { join } from "node:path";
 import { startEmulator, type RecordedRequest, type RunningEmulator } from "../../emulator/index.ts";
 import { enforceWireContract } from "../../src/core/models/chat-params.ts";
@@ -64,6 +65,7 @@ describe('identity "kimi-code"', () => {
     const world = await pluginWorld(emu, { identity: "kimi-code" });
     const id = "0d4f9a52-3c1e-4b7a-9f00-6a2b8c1d2e3f";
     await Bun.write(join(world.home, ".kimi-code", "device_id"), `${id}\n`);
+    await chmod(join(world.home, ".kimi-code", "device_id"), 0o600); // as kimi-code 2.1.0 writes it (dist/main.mjs 61152)
     await deviceLogin(world);
     expect(emu.state.requestsTo("/api/oauth/token").at(-1)!.headers["x-msh-device-id"]).toBe(id);
   }, 30_000);

@@ -110,7 +110,7 @@ describe("status", () => {
 
   test("a damaged auth.json is reported, not thrown", async () => {
     const w = await world();
-    writeFileSync(w.authPath, "{not json");
+    writeFileSync(w.authPath, "{not json", { mode: 0o600 }); // 0600 as opencode writes it
     const facts = await createKimiCalls(undefined, { env: w.env }).status();
     expect(facts.login).toMatchObject({ state: "damaged", problem: "it is not valid JSON" });
   });

@@ -100,7 +100,7 @@ async function acquire(path: string, options: LockOptions): Promise<{ stamp: str
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? defaultSleep;
   try {
-    await mkdir(dirname(path), { recursive: true });
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     const giveUpAt = now() + waitMs;
     for (;;) {
       const stamp = makeStamp(now());

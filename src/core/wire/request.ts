@@ -6,7 +6,7 @@
 // what happened, what to do and whether opencode retries (explain.ts, from the table in
 // kimi-errors.ts); every other answer is returned untouched. Nothing here throws into opencode:
 // failures become error responses.
-import { API_KEY_PREFIX } from "../config/constants.ts";
+import { API_KEY_PREFIX, PRIVATE_HEADER_PREFIX } from "../config/constants.ts";
 import { errorResponse, KimiError, messages } from "../support/errors.ts";
 import { tokenProblem } from "../support/header-value.ts";
 import { log, redact } from "../support/log.ts";
@@ -81,6 +81,26 @@ function redirectRefusal(response: Response): KimiError {
   return new KimiError("redirect", messages.redirected(response.status, target));
 }
 
+/**
+ * A request that is not for the credential's base goes as the caller made it, except that private
+ * headers never leave (contract 12). Only when one is present is the request rebuilt as fetch would
+ * build it and sent without them (not by replacing `init.headers`: bun keeps a Request's own headers
+ * when init's are empty). What fetch itself would reject is left for fetch to reject.
+ */
+function passThrough(fetchImpl: FetchFn, input: RequestInfo | URL, init: RequestInit | undefined): Promise<Response> {
+  const isPrivate = (name: string) => name.startsWith(PRIVATE_HEADER_PREFIX);
+  let request: Request;
+  try {
+    const own = input instanceof Request ? [...input.headers.keys()] : [];
+    if (![...own, ...new Headers(init?.headers).keys()].some(isPrivate)) return fetchImpl(input, init);
+    request = new Request(input, init);
+  } catch {
+    return fetchImpl(input, init);
+  }
+  for (const name of [...request.headers.keys()].filter(isPrivate)) request.headers.delete(name);
+  return fetchImpl(request);
+}
+
 const isRedirect = (r: Response) => r.type === "opaqueredirect" || (r.status >= 300 && r.status < 400);
 
 export function createRequestFetch(deps: RequestPathDeps): FetchFn {
@@ -101,12 +121,12 @@ export function createRequestFetch(deps: RequestPathDeps): FetchFn {
         credential = await deps.keeper.credential(signal);
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
-        if (!under(url, deps.configuredApiBase)) return fetchImpl(input, init);
+        if (!under(url, deps.configuredApiBase)) return passThrough(fetchImpl, input, init);
         return failure(error);
       }
     }
-    // Not Kimi's API (nor the configured base): pass untouched, our token stays home.
-    if (!under(url, credential.apiBase) && !under(url, deps.configuredApiBase)) return fetchImpl(input, init);
+    // Not Kimi's API (nor the configured base): pass as made, our token stays home.
+    if (!under(url, credential.apiBase) && !under(url, deps.configuredApiBase)) return passThrough(fetchImpl, input, init);
     const refused = refusal(url, credential);
     if (refused) return failure(refused);
 

@@ -1,20 +1,20 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtemp, readdir, readFile, rm, stat, writeFile, chmod } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile, stat, writeFile, chmod } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../../src/core/support/atomic-file.ts";
 import { setLogSink } from "../../../src/core/support/log.ts";
 import { parseModels, type DiscoveredModel } from "../../../src/core/models/discovery.ts";
 import { isStale, MODEL_CACHE_MAX_AGE_MS, modelCacheFile, readModelCache, writeModelCache } from "../../../src/core/models/model-cache.ts";
+import { removeTempDir, tempDir as makeTempDir } from "../../helpers/tmp.ts";
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), "kimi-cache-test-"));
+  const d = await makeTempDir("kimi-cache-test-");
   dirs.push(d);
   return d;
 }
 afterEach(async () => {
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+  for (const d of dirs.splice(0)) await removeTempDir(d);
 });
 
 const CN = "https://api.kimi.com/coding/v1";

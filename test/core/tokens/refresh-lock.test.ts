@@ -40,6 +40,12 @@ describe("cross-process refresh lock", () => {
     });
   });
 
+  test("a directory the lock creates (no opencode data dir yet) is 0700", async () => {
+    const dir = join(await tempDir(), "opencode");
+    const result = await withFileLock(join(dir, "auth.json.lock"), async () => (await stat(dir)).mode & 0o777);
+    expect(result).toEqual({ locked: true, value: 0o700 });
+  });
+
   test("a lock left by a killed process on this host is recovered at once", async () => {
     const dir = await tempDir();
     const path = join(dir, "auth.json.lock");

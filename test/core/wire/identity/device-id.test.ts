@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { clearDeviceIdCache, getDeviceId, newDeviceId, pythonStrip } from "../../../../src/core/wire/identity/kimi-cli/device-id.ts";
 import { setLogSink } from "../../../../src/core/support/log.ts";
+import { removeTempDir, tempDir } from "../../../helpers/tmp.ts";
 
 const HEX32 = /^[0-9a-f]{32}$/;
 const MODULE = resolve(import.meta.dir, "../../../../src/core/wire/identity/kimi-cli/device-id.ts");
@@ -11,11 +11,11 @@ const MODULE = resolve(import.meta.dir, "../../../../src/core/wire/identity/kimi
 let root: string;
 beforeEach(async () => {
   clearDeviceIdCache();
-  root = await mkdtemp(join(tmpdir(), "kimi-device-id-"));
+  root = await tempDir("kimi-device-id-");
 });
 afterEach(async () => {
   clearDeviceIdCache();
-  await rm(root, { recursive: true, force: true });
+  await removeTempDir(root);
 });
 
 describe("newDeviceId", () => {
@@ -51,25 +51,25 @@ describe("getDeviceId", () => {
   });
 
   test("reads an existing id, stripped, and never rewrites it", async () => {
-    await writeFile(join(root, "device_id"), "  0123456789abcdef0123456789abcdef\n");
+    await writeFile(join(root, "device_id"), "  0123456789abcdef0123456789abcdef\n", { mode: 0o600 }); // as kimi-cli writes it
     expect(await getDeviceId(root)).toBe("0123456789abcdef0123456789abcdef");
     expect(await readFile(join(root, "device_id"), "utf8")).toBe("  0123456789abcdef0123456789abcdef\n");
   });
 
   test("takes an existing id as is, without format checks (as kimi-cli)", async () => {
-    await writeFile(join(root, "device_id"), "not-a-uuid-at-all");
+    await writeFile(join(root, "device_id"), "not-a-uuid-at-all", { mode: 0o600 });
     expect(await getDeviceId(root)).toBe("not-a-uuid-at-all");
   });
 
   test("an empty file gives an empty id (kimi-cli sends X-Msh-Device-Id empty, no regeneration)", async () => {
-    await writeFile(join(root, "device_id"), "\n");
+    await writeFile(join(root, "device_id"), "\n", { mode: 0o600 });
     expect(await getDeviceId(root)).toBe("");
     expect(await readFile(join(root, "device_id"), "utf8")).toBe("\n");
   });
 
   test("caches per path: later changes on disk are not seen in this process", async () => {
     const first = await getDeviceId(root);
-    await writeFile(join(root, "device_id"), "changed");
+    await writeFile(join(root, "device_id"), "changed", { mode: 0o600 });
     expect(await getDeviceId(root)).toBe(first);
     expect(await getDeviceId(root + "/")).toBe(first); // same resolved path
     clearDeviceIdCache();

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import * as os from "node:os";
 import { join } from "node:path";
 import { PLUGIN_USER_AGENT } from "../../../../src/core/config/constants.ts";
@@ -17,6 +17,7 @@ import {
 } from "../../../../src/core/wire/identity/kimi-cli/python-platform.ts";
 import { setLogSink } from "../../../../src/core/support/log.ts";
 import { IDENTITY_NAMES } from "../../../../src/core/config/options.ts";
+import { removeTempDir, tempDir } from "../../../helpers/tmp.ts";
 
 const DEVICE_ID = "0123456789abcdef0123456789abcdef";
 const MSH_ORDER = [
@@ -328,11 +329,11 @@ describe("createIdentity", () => {
   let share: string;
   beforeEach(async () => {
     clearDeviceIdCache();
-    share = await mkdtemp(join(os.tmpdir(), "kimi-identity-"));
+    share = await tempDir("kimi-identity-");
   });
   afterEach(async () => {
     clearDeviceIdCache();
-    await rm(share, { recursive: true, force: true });
+    await removeTempDir(share);
   });
 
   test("opencode: chat {}, own calls as opencode-kimi-code/<version>, never touches the share dir", async () => {

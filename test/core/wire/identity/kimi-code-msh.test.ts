@@ -1,8 +1,8 @@
 // kimi-code 2.1.0's X-Msh set, computed from host facts as kimi-code computes it.
 import { afterEach, describe, expect, test } from "bun:test";
-import { readFile, rm } from "node:fs/promises";
+import { chmod, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { tempDir } from "../../../helpers/tmp.ts";
+import { removeTempDir, tempDir } from "../../../helpers/tmp.ts";
 import { clearDeviceIdCache, getDeviceId, KIMI_CODE_DEVICE_ID_FORMAT } from "../../../../src/core/wire/identity/kimi-cli/device-id.ts";
 import { kimiCodeAscii, kimiCodeDeviceModel, kimiCodeMshHeaders } from "../../../../src/core/wire/identity/kimi-code/msh-headers.ts";
 import { createIdentity } from "../../../../src/core/wire/identity/identity.ts";
@@ -16,7 +16,7 @@ const ID = "0d4f9a52-3c1e-4b7a-9f00-6a2b8c1d2e3f";
 const dirs: string[] = [];
 afterEach(async () => {
   clearDeviceIdCache();
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+  for (const d of dirs.splice(0)) await removeTempDir(d);
 });
 
 describe("kimi-code's X-Msh headers", () => {
@@ -65,6 +65,7 @@ describe("kimi-code's X-Msh headers", () => {
     // kimi-code would overwrite an empty file; the plugin never overwrites one: a temporary id instead
     const dir = join(home, "b");
     await Bun.write(join(dir, "device_id"), "  \n");
+    await chmod(join(dir, "device_id"), 0o600); // as kimi-code 2.1.0 writes it (dist/main.mjs 61152)
     const temporary = await getDeviceId(dir, KIMI_CODE_DEVICE_ID_FORMAT);
     expect(temporary).toMatch(/^[0-9a-f-]{36}$/);
     expect(await readFile(join(dir, "device_id"), "utf8")).toBe("  \n");
