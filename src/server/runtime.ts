@@ -1,7 +1,6 @@
 // The plugin's long-lived parts for one opencode process, assembled from the core: resolved options,
 // the identity, the token keeper (persisting through opencode's auth store), model discovery with its
 // cache, and the request path's fetch. hooks.ts turns them into opencode hooks.
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { PluginInput } from "@opencode-ai/plugin";
 import { PLUGIN_NAME, PROVIDER_ID } from "../core/config/constants.ts";
@@ -11,6 +10,7 @@ import { fetchModels } from "../core/models/discovery.ts";
 import { readModelCache, writeModelCache } from "../core/models/model-cache.ts";
 import { KimiError, messages } from "../core/support/errors.ts";
 import { forwardLogsTo, log } from "../core/support/log.ts";
+import { readRegularFile } from "../core/support/read-file.ts";
 import { credentialFromStore, credentialToStore, type Credential, type OAuthCredential } from "../core/tokens/credential.ts";
 import { TokenKeeper } from "../core/tokens/keeper.ts";
 import { withFileLock } from "../core/tokens/refresh-lock.ts";
@@ -160,7 +160,8 @@ export function createRuntime(input: PluginInput, rawOptions: unknown, overrides
 /** This provider's entry of opencode's auth.json ($XDG_DATA_HOME/opencode/auth.json), or undefined. */
 async function readAuthFile(dataDir: string): Promise<unknown> {
   try {
-    const all = JSON.parse(await readFile(join(dataDir, "auth.json"), "utf8")) as Record<string, unknown>;
+    // Never a FIFO's endless wait (opencode's start waits for this): read-file.ts.
+    const all = JSON.parse((await readRegularFile(join(dataDir, "auth.json"))) ?? "") as Record<string, unknown>;
     return all?.[PROVIDER_ID];
   } catch {
     return undefined;
