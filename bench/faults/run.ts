@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { setLogSink } from "../../src/core/support/log.ts";
 import { runCells } from "./cells.ts";
+import { localSection, runLocalCells } from "./local-run.ts";
 
 setLogSink(() => {}); // the cells' outcomes are the report; the plugin's own log lines are noise here
 
@@ -26,6 +27,7 @@ const lines = [
       : `| ${cell.group} | ${cell.name} | ${esc(outcome.shown)} | ${outcome.opencode} | ${outcome.loginKept ? "yes" : "**no**"} | ${esc(outcome.note)} |`,
   ),
   "",
+  ...localSection(await runLocalCells()),
 ];
 writeFileSync(out, lines.join("\n"));
 console.error(`faults: written to ${out}`);
