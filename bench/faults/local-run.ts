@@ -26,9 +26,9 @@ async function judgeLogin(w: LocalWorld, before: string): Promise<{ login: strin
 }
 
 /** The lines of `status` and `doctor --no-probe` that say what is wrong (or that all is well). */
-async function cliSays(w: LocalWorld): Promise<{ text: string; messages: string[] }> {
-  const status = await runKimiCode(w, ["status"]);
-  const doctor = await runKimiCode(w, ["doctor", "--no-probe"]);
+async function cliSays(w: LocalWorld, limitMs?: number): Promise<{ text: string; messages: string[] }> {
+  const status = await runKimiCode(w, ["status"], limitMs);
+  const doctor = await runKimiCode(w, ["doctor", "--no-probe"], limitMs);
   const statusLine = status.text.split("\n").find((l) => /^kimi-code:|^ *login\b/.test(l))?.trim() ?? status.text.split("\n")[0] ?? "";
   const lines = doctor.text.split("\n");
   const warn = lines.find((l) => /^warn/.test(l) && !l.includes("not on PATH"));
@@ -53,10 +53,10 @@ export async function runLocalCell(cell: LocalCell): Promise<LocalOutcome | { sk
     if (note.startsWith("skip:")) return { skipped: note.slice(5).trim() };
     const before = await snapshot(w.authFile);
     const t0 = Date.now();
-    const run = await startOpencode(w, cell.options ?? {}, cell.opencodeReadsNothing);
+    const run = await startOpencode(w, cell.options ?? {}, { opencodeReadsNothing: cell.opencodeReadsNothing, limitMs: cell.limitMs });
     const seconds = (Date.now() - t0) / 1000;
     const { login, loginKept } = await judgeLogin(w, before);
-    const cli = await cliSays(w);
+    const cli = await cliSays(w, cell.limitMs);
     const violations = [...((await cell.after?.(w)) ?? []), ...(await tempLeftovers(w))];
     if ((await snapshot(w.cacheFile)) !== "symlink") violations.push(...(await mode600(w.cacheFile)));
     const log = run.logs[0] ?? "";
@@ -93,7 +93,7 @@ export function localSection(results: Awaited<ReturnType<typeof runLocalCells>>)
     "Re-run: `npm run faults`. Each cell plants one hostile local state in a fresh temp HOME, then starts the plugin as",
     "opencode does (server(), the config hook, the auth loader, chat.params), sends one chat turn through the loader's",
     "fetch against the emulator, and runs `kimi-code status` and `kimi-code doctor --no-probe`. \"opencode\" is *broken*",
-    "when a hook threw or a step did not finish in 20 s. The login is judged against the bytes before the start and the",
+    "when a hook threw or a step did not finish in 20 s (90 s for the live-looking lock, which is waited out for 60 s). The login is judged against the bytes before the start and the",
     "emulator's record of the refresh token. Mounts (read-only bind, a full 64 KiB tmpfs) need root.",
     "",
     "| area | cell | chat shows | plugin log (first warning) | kimi-code CLI | opencode | stored login | files | took |",

@@ -21,6 +21,8 @@ export interface LocalCell {
   opencodeReadsNothing?: boolean;
   /** A known, documented limit: the row says it; `npm test` does not hold the login invariant against it. */
   knownLimit?: string;
+  /** The time limit of each step (default 20 s). */
+  limitMs?: number;
   /** Minutes-long by design (a lock held by a live-looking process): left out of `npm test`. */
   slow?: boolean;
   /** Plants the state; returns a note, or "skip: why" when this machine cannot plant it. */
@@ -98,7 +100,7 @@ export const LOCAL_CELLS: LocalCell[] = [
   },
   { group: "device_id (identity kimi-cli)", name: "empty", options: KIMI_CLI, plant: async (w) => (await mkdir(w.shareDir, { recursive: true }), writeFile(deviceId(w), "", { mode: 0o600 })) },
   { group: "device_id (identity kimi-cli)", name: "corrupt (binary, a line break)", options: KIMI_CLI, plant: async (w) => (await mkdir(w.shareDir, { recursive: true }), writeFile(deviceId(w), Buffer.from([0, 0xff, 0x0a, 0x41, 0x0d]))) },
-  { group: "device_id (identity kimi-cli)", name: "a directory", options: KIMI_CLI, plant: (w) => mkdir(deviceId(w), { recursive: true }) },
+  { group: "device_id (identity kimi-cli)", name: "a directory", options: KIMI_CLI, plant: async (w) => void (await mkdir(deviceId(w), { recursive: true })) },
   {
     group: "device_id (identity kimi-cli)",
     name: "mode 000",
@@ -136,6 +138,7 @@ export const LOCAL_CELLS: LocalCell[] = [
     name: "left by a process on another host just now (it may be alive); refresh due",
     dueLogin: true,
     slow: true,
+    limitMs: 90_000,
     plant: (w) => writeFile(w.lockFile, `4242 other-host.example ${Date.now()} live`, { mode: 0o600 }),
   },
   { group: "stale lock", name: "garbage content; refresh due", dueLogin: true, plant: (w) => writeFile(w.lockFile, "\u0000garbage", { mode: 0o600 }) },

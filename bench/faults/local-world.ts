@@ -145,7 +145,11 @@ export interface StartRecord {
 }
 
 /** opencode's start and one chat turn, every step limited; `options` are the plugin options. */
-export async function startOpencode(w: LocalWorld, options: Record<string, unknown> = {}, opencodeReadsNothing = false): Promise<StartRecord> {
+export async function startOpencode(
+  w: LocalWorld,
+  options: Record<string, unknown> = {},
+  { opencodeReadsNothing = false, limitMs = STEP_LIMIT_MS }: { opencodeReadsNothing?: boolean | undefined; limitMs?: number | undefined } = {},
+): Promise<StartRecord> {
   const logs: string[] = [];
   const broken: string[] = [];
   const store = fakeOpencode(w.env.XDG_DATA_HOME!);
@@ -158,7 +162,7 @@ export async function startOpencode(w: LocalWorld, options: Record<string, unkno
   };
   const step = async <T>(what: string, run: () => Promise<T>): Promise<T | undefined> => {
     try {
-      return await limited(what, run());
+      return await limited(what, run(), limitMs);
     } catch (error) {
       broken.push(error instanceof Hung ? `hangs: ${error.message}` : `${what} threw: ${(error as Error).message}`);
       return undefined;
@@ -191,11 +195,11 @@ export async function startOpencode(w: LocalWorld, options: Record<string, unkno
 }
 
 /** `kimi-code <args>` in process, limited; the first lines that say something. */
-export async function runKimiCode(w: LocalWorld, args: string[]): Promise<{ code: number | "hung"; text: string }> {
+export async function runKimiCode(w: LocalWorld, args: string[], limitMs = STEP_LIMIT_MS): Promise<{ code: number | "hung"; text: string }> {
   let out = "";
   const io = { env: w.env, cwd: w.home, fetch, out: (t: string) => void (out += t + "\n"), err: (t: string) => void (out += t + "\n"), isTTY: false, now: Date.now };
   try {
-    const code = await limited(`kimi-code ${args.join(" ")}`, runCli(args, io));
+    const code = await limited(`kimi-code ${args.join(" ")}`, runCli(args, io), limitMs);
     return { code, text: out };
   } catch (error) {
     return { code: "hung", text: (error as Error).message };
