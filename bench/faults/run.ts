@@ -8,6 +8,7 @@ import { DEVICE_CELLS } from "./device-cells.ts";
 import { ANTHROPIC_CELLS, CHAT_MORE_CELLS } from "./route-cells.ts";
 import { TOKEN_NETWORK_CELLS } from "./token-cells.ts";
 import { WEB_CELLS } from "./web-cells.ts";
+import { localSection, runLocalCells } from "./local-run.ts";
 
 setLogSink(() => {}); // the cells' outcomes are the report; the plugin's own log lines are noise here
 
@@ -33,6 +34,7 @@ const lines = [
       : `| ${cell.group} | ${cell.name} | ${esc(outcome.shown)} | ${outcome.opencode} | ${outcome.loginKept ? "yes" : "**no**"} | ${esc(outcome.note)} |`,
   ),
   "",
+  ...localSection(await runLocalCells()),
 ];
 writeFileSync(out, lines.join("\n"));
 console.error(`faults: written to ${out}`);

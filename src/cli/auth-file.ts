@@ -2,11 +2,11 @@
 // 3kaiu/opencode-x packages/opencode/src/auth/index.ts): $XDG_DATA_HOME/opencode/auth.json, a JSON
 // object keyed by provider id, mode 0600. Only this provider's entry is ever changed; every other
 // entry is written back exactly as it was read. A file that is not a JSON object is never written.
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PROVIDER_ID } from "../core/config/constants.ts";
 import { writeFileAtomic } from "../core/support/atomic-file.ts";
 import { isRecord } from "../core/support/http.ts";
+import { NOT_A_FILE, readRegularFile } from "../core/support/read-file.ts";
 import { credentialFromStore, credentialToStore, type Credential } from "../core/tokens/credential.ts";
 import { CliError } from "./cli-error.ts";
 
@@ -25,9 +25,12 @@ export async function readAuthFile(dataDir: string): Promise<AuthRead> {
   const path = authPath(dataDir);
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    text = (await readRegularFile(path)) ?? "";
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return { path, exists: false, entries: {} };
+    if ((error as NodeJS.ErrnoException).code === NOT_A_FILE) {
+      throw new CliError(`Cannot read ${path}: it is not a regular file. It was left untouched.`, "opencode keeps its logins in a regular file there (mode 0600): move this aside and log in again (`kimi-code login`).");
+    }
     throw new CliError(`Cannot read ${path}: ${(error as Error).message}`, "Check the file's owner and permissions (it should be yours, mode 0600).");
   }
   let parsed: unknown;

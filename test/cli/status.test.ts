@@ -1,10 +1,11 @@
 // `kimi-code status`: reads disk only. Login kinds, expiry, identity source, cache age, and a damaged
 // or malformed auth.json reported clearly with the file left exactly as it was.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFile, stat, writeFile } from "node:fs/promises";
+import { lstat, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { startEmulator, type RunningEmulator } from "../../emulator/index.ts";
 import { PROVIDER_ID } from "../../src/core/config/constants.ts";
 import { cliWorld } from "./cli-world.ts";
+import { plantFifo, releaseFifo, within } from "../helpers/fifo.ts";
 
 let emu: RunningEmulator;
 beforeAll(async () => {
@@ -96,5 +97,24 @@ describe("kimi-code status", () => {
     }
     expect(await readFile(w.authFile, "utf8")).toBe(damaged);
     expect((await stat(w.authFile)).mtimeMs).toBe(before.mtimeMs);
+  });
+
+  test("auth.json a FIFO: a clear message at once, exit 1, nothing waits on it", async () => {
+    const w = await cliWorld(emu);
+    await w.writeAuth({});
+    await rm(w.authFile);
+    plantFifo(w.authFile);
+    try {
+      for (const args of [["status"], ["logout"], ["doctor", "--no-probe"]]) {
+        const r = await within(w.run(args), 3000);
+        if (r === "still waiting") throw new Error(`kimi-code ${args.join(" ")} waits on the FIFO`);
+        expect(r.code, args.join(" ")).toBe(1);
+        expect(r.err + r.out).toContain(`Cannot read ${w.authFile}: it is not a regular file`);
+        expect(r.err + r.out).not.toMatch(/\n\s+at /);
+      }
+      expect((await lstat(w.authFile)).isFIFO()).toBe(true);
+    } finally {
+      await releaseFifo(w.authFile);
+    }
   });
 });

@@ -1,11 +1,11 @@
 // This provider's entry in opencode's auth.json ($XDG_DATA_HOME/opencode/auth.json, a JSON object
 // keyed by provider id, mode 0600; opencode-plugin-api.md §5). For front doors that run outside the
 // server plugin's loader (the TUI), which hands the plugin no auth reader.
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PROVIDER_ID } from "../config/constants.ts";
 import { writeFileAtomic } from "../support/atomic-file.ts";
 import { isRecord } from "../support/http.ts";
+import { NOT_A_FILE, readRegularFile } from "../support/read-file.ts";
 import { credentialFromStore, credentialToStore, type Credential } from "../tokens/credential.ts";
 
 export const authFilePath = (opencodeDataDir: string) => join(opencodeDataDir, "auth.json");
@@ -22,10 +22,11 @@ export async function readStoredLogin(opencodeDataDir: string, fallbackApiBase: 
   const path = authFilePath(opencodeDataDir);
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    text = (await readRegularFile(path)) ?? "";
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { state: "none", path };
-    return { state: "damaged", path, problem: `cannot read it (${(error as NodeJS.ErrnoException).code ?? "error"})` };
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return { state: "none", path };
+    return { state: "damaged", path, problem: code === NOT_A_FILE ? "it is not a regular file" : `cannot read it (${code ?? "error"})` };
   }
   let parsed: unknown;
   try {
@@ -48,7 +49,7 @@ export async function writeStoredLogin(opencodeDataDir: string, credential: Cred
   const path = authFilePath(opencodeDataDir);
   let entries: Record<string, unknown> = {};
   try {
-    const parsed: unknown = JSON.parse(await readFile(path, "utf8"));
+    const parsed: unknown = JSON.parse((await readRegularFile(path)) ?? "");
     if (!isRecord(parsed)) throw new Error(`${path} is not a JSON object; left untouched`);
     entries = parsed;
   } catch (error) {

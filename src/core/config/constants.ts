@@ -81,6 +81,11 @@ export const MAX_ERROR_BODY_BYTES = 64 * 1024;
 export const MAX_MODELS = 200;
 /** The largest model cache file read at startup; a bigger one counts as corrupt. */
 export const MAX_MODEL_CACHE_BYTES = 4 * 1024 * 1024;
+/**
+ * opencode's auth.json as the plugin reads it itself at start (opencode reads it whole; real ones are a
+ * few KB): beyond this it counts as unreadable there, and opencode's own reader serves the loader.
+ */
+export const MAX_AUTH_FILE_BYTES = 64 * 1024 * 1024;
 
 /** Headers the plugin's hooks may use to talk to its own fetch; stripped before anything leaves. */
 export const PRIVATE_HEADER_PREFIX = "x-opencode-kimi-";

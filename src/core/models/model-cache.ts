@@ -1,11 +1,11 @@
 // On-disk cache of the discovered model list, so opencode starts with no network call.
 // One file per API base in the cache dir (ResolvedOptions.cacheDir, e.g. ~/.cache/opencode-kimi-code/),
 // written atomically with mode 0600. A missing, corrupt or foreign file reads as "no cache", never an error.
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { MAX_MODEL_CACHE_BYTES } from "../config/constants.ts";
 import { join } from "node:path";
 import { stableHash } from "../support/unique.ts";
 import { writeFileAtomic } from "../support/atomic-file.ts";
+import { NOT_A_FILE, readRegularFileSync } from "../support/read-file.ts";
 import { isDiscoveredModel, type DiscoveredModel } from "./model.ts";
 import { isRecord } from "../support/is-record.ts";
 import { log } from "../support/log.ts";
@@ -44,9 +44,11 @@ export async function readModelCache(cacheDir: string, apiBase: string): Promise
   const file = modelCacheFile(cacheDir, apiBase);
   let text: string | undefined;
   try {
-    text = readCapped(file, MAX_MODEL_CACHE_BYTES);
+    text = readRegularFileSync(file, MAX_MODEL_CACHE_BYTES);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException)?.code !== "ENOENT") log("warn", `model cache ${file} is unreadable; ignored`);
+    const code = (e as NodeJS.ErrnoException)?.code;
+    if (code === NOT_A_FILE) log("warn", `model cache ${file} is not a regular file; ignored (the next discovery replaces it)`);
+    else if (code !== "ENOENT") log("warn", `model cache ${file} is unreadable (${code ?? "error"}); ignored`);
     return undefined;
   }
   if (text === undefined) {
@@ -71,30 +73,6 @@ export async function readModelCache(cacheDir: string, apiBase: string): Promise
   } catch {
     log("warn", `model cache ${file} is corrupt; ignored (it is rewritten after the next discovery)`);
     return undefined;
-  }
-}
-
-/**
- * The file's text, or undefined when it holds more than `maxBytes` (never reading past that).
- * Synchronous: a few KB read once at start, where four thread-pool round trips cost more than the read.
- */
-function readCapped(file: string, maxBytes: number): string | undefined {
-  const fd = openSync(file, "r");
-  try {
-    const statSize = fstatSync(fd).size;
-    if (statSize > maxBytes) return undefined;
-    const buffer = Buffer.alloc(Math.max(statSize, 4096) + 1); // +1: tells a file that grew since stat
-    if (buffer.length > maxBytes + 1) return undefined;
-    let size = 0;
-    for (;;) {
-      const bytesRead = readSync(fd, buffer, size, buffer.length - size, null);
-      if (bytesRead === 0) break;
-      size += bytesRead;
-      if (size === buffer.length) return undefined; // grew past what stat said: a writer is at work or it is hostile
-    }
-    return buffer.subarray(0, size).toString("utf8");
-  } finally {
-    closeSync(fd);
   }
 }
 

@@ -6,8 +6,9 @@
 // time" (time of acquisition); a lock whose holder is dead (same host) or that is older than staleMs
 // is broken. Breaking is a rename to a unique name, so two breakers cannot both win.
 import { hostname } from "node:os";
-import { link, mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { link, mkdir, rename, unlink, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
+import { readRegularFile } from "../support/read-file.ts";
 import { randomHex } from "../support/unique.ts";
 
 export interface LockOptions {
@@ -72,22 +73,33 @@ function makeStamp(now: number): string {
   return `${process.pid} ${hostname()} ${now} ${randomHex(4)}`;
 }
 
+/** A stamp is far shorter than this; anything longer is not one. */
+const STAMP_MAX_BYTES = 1024;
+
+/**
+ * The lock file's stamp, or undefined when there is none. Whatever is not a stamp reads as "" (stale):
+ * a FIFO, a device or a user's file that a planted symlink points to is never waited on, read without
+ * bound or written, only moved aside (the link itself, not its target).
+ */
+async function readStamp(path: string): Promise<string | undefined> {
+  try {
+    return (await readRegularFile(path, STAMP_MAX_BYTES)) ?? "";
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ENOENT" ? undefined : "";
+  }
+}
+
 /** Removes a stale lock; if someone replaced it meanwhile, puts theirs back. */
 async function breakIfStale(path: string, staleMs: number, now: number): Promise<void> {
-  let content: string;
-  try {
-    content = await readFile(path, "utf8");
-  } catch {
-    return; // gone already
-  }
-  if (!isStale(content, staleMs, now)) return;
+  const content = await readStamp(path);
+  if (content === undefined || !isStale(content, staleMs, now)) return; // gone already, or held
   const aside = `${path}.stale-${randomHex(6)}`;
   try {
     await rename(path, aside);
   } catch {
     return; // another waiter broke it first
   }
-  const moved = await readFile(aside, "utf8").catch(() => "");
+  const moved = (await readStamp(aside)) ?? "";
   if (moved !== content) await link(aside, path).catch(() => {}); // a fresh lock: restore unless taken
   await unlink(aside).catch(() => {});
 }
@@ -128,7 +140,6 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, option
     return { value: await fn(), locked: true };
   } finally {
     // Only remove our own lock (it may have been broken as stale and re-taken by another process).
-    const content = await readFile(path, "utf8").catch(() => "");
-    if (content === stamp) await unlink(path).catch(() => {});
+    if ((await readStamp(path)) === stamp) await unlink(path).catch(() => {});
   }
 }

@@ -15,14 +15,18 @@
 //   processes create the file at once the loser adopts the winner's id. (If the filesystem has no hard
 //   links, an exclusive `wx` create is used instead: still never overwrites, but not atomic.)
 // - The id is read once per path and process and cached (kimi-cli re-reads it for every request).
-// - Errors never throw: an unreadable file or uncreatable directory yields a random id kept in memory
-//   for this process (cached like a real one, so headers stay stable), and a logged warning.
+// - Errors never throw: an unreadable file (a directory, a FIFO, over 4 KiB) or an uncreatable directory
+//   yields a random id kept in memory for this process (cached like a real one, so headers stay
+//   stable), and a logged warning.
 import { randomUUID } from "node:crypto";
-import { chmod, link, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, link, mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { log } from "../../../support/log.ts";
+import { readRegularFile } from "../../../support/read-file.ts";
 
 export const DEVICE_ID_FILE = "device_id";
+/** Far above any id (32 or 36 characters); a longer file is unreadable as an id (a header could not carry it). */
+const DEVICE_ID_MAX_BYTES = 4096;
 
 /** Characters Python's `str.isspace()` accepts (what `str.strip()` with no argument removes). */
 const PY_WS = "\t\n\v\f\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000";
@@ -87,8 +91,10 @@ function errorCode(err: unknown): string | undefined {
 async function readIfExists(path: string, format: DeviceIdFormat): Promise<string | undefined> {
   try {
     // Lenient UTF-8 (kimi-cli would raise on invalid bytes); replacement characters are non-ASCII and
-    // are later dropped by the header sanitiser.
-    const id = format.read(await readFile(path, "utf8"));
+    // are later dropped by the header sanitiser. A FIFO or device there is an error, never waited on.
+    const text = await readRegularFile(path, DEVICE_ID_MAX_BYTES);
+    if (text === undefined) throw new Error(`${path} is larger than ${DEVICE_ID_MAX_BYTES} bytes`);
+    const id = format.read(text);
     return id === "" && format.emptyIsMissing ? undefined : id;
   } catch (err) {
     if (errorCode(err) === "ENOENT") return undefined;
