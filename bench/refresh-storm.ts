@@ -43,7 +43,13 @@ export async function oneProcessStorm(n: number): Promise<StormResult> {
       }),
     );
     const ok = statuses.filter((s) => s === 200).length;
-    return { label: `1 process × ${n}`, requests: n, ok, failed: n - ok, refreshes: refreshCount(emu), totalMs: performance.now() - t0 };
+    const result = { label: `1 process × ${n}`, requests: n, ok, failed: n - ok, refreshes: refreshCount(emu), totalMs: performance.now() - t0 };
+    // The refresh starts a model discovery in the background, which writes the cache: let it finish
+    // (bounded) so that nothing is written into the home after it is removed.
+    const discovered = () => emu.state.requestsTo("/coding/v1/models").some((r) => !/^opencode\//.test(String(r.headers["user-agent"])) && r.status !== undefined);
+    for (let i = 0; i < 100 && !discovered(); i++) await Bun.sleep(20);
+    await Bun.sleep(100);
+    return result;
   } finally {
     await plugin.close();
     await emu.stop();
