@@ -53,5 +53,12 @@ export async function benchPlugin(
   const hooks = await createHooks(store.input, {}, { env, ...(innerFetch ? { fetch: innerFetch } : {}) });
   const loaded = (await hooks.auth!.loader!(store.getAuth as never, {} as never)) as { fetch?: FetchFn };
   if (!loaded.fetch) throw new Error("bench: the loader returned no fetch");
-  return { fetch: loaded.fetch, home, close: () => (snapshot(home), rm(home, { recursive: true, force: true })) };
+  const close = async () => {
+    snapshot(home); // `npm run secrets` only
+    await rm(home, { recursive: true, force: true });
+    // A background discovery or save still running may write into the home again; remove it once more.
+    await Bun.sleep(250);
+    await rm(home, { recursive: true, force: true });
+  };
+  return { fetch: loaded.fetch, home, close };
 }

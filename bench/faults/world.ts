@@ -71,6 +71,10 @@ export async function cellWorld(options: EmulatorOptions = {}): Promise<CellWorl
       await emu.stop();
       snapshot(home); // `npm run secrets` only
       await rm(home, { recursive: true, force: true });
+      // A background discovery or save answered just before the emulator stopped may still write
+      // (recreating the home); remove it again once that has settled.
+      await Bun.sleep(250);
+      await rm(home, { recursive: true, force: true });
     },
   };
   return world;
