@@ -108,7 +108,8 @@ try {
 
 /**
  * Every file the soak left (worker outcome files with the plugin's log lines, the model cache, lock
- * leftovers) searched for any token the emulator issued; auth.json is the one file meant to hold them.
+ * leftovers) searched for any token the emulator issued; auth.json (opencode's store) is the one file
+ * meant to hold them.
  * Files the plugin wrote must be 0600.
  */
 function scanForSecrets(root: string, secrets: readonly string[]): SoakFigures["secrets"] {
@@ -122,7 +123,9 @@ function scanForSecrets(root: string, secrets: readonly string[]): SoakFigures["
         walk(path);
         continue;
       }
-      if (name === "auth.json") continue;
+      // opencode's store, and the temp file of its stand-in's write (test/helpers/fake-opencode.ts
+      // `auth.json.<pid>.<random>`) left when a worker is killed mid-write: opencode's, not the plugin's.
+      if (name === "auth.json" || /^auth\.json\.\d+\.[a-z0-9]+$/.test(name)) continue;
       const text = readFileSync(path, "utf8");
       if (secrets.some((t) => text.includes(t))) found.push(relative(root, path));
       if (path.includes(`${join("cache", "opencode-kimi-code")}`) && (st.mode & 0o777) !== 0o600) badModes.push(`${relative(root, path)} ${(st.mode & 0o777).toString(8)}`);
