@@ -3,12 +3,14 @@
 // ~/.kimi/credentials/kimi-code.lock (oauth.py:275-350) and, when the lock cannot be had, goes on
 // without it; so do we, after a bounded wait, or at once when the lock file cannot be created. Bun has
 // no flock, so the lock is an exclusive create (link(2) of a complete temp file) holding "pid host
-// time" (time of acquisition); a lock whose holder is dead (same host) or that is older than staleMs
+// time" (time of acquisition); a lock whose holder is dead (same host: its PID is not running, or the
+// process that has the PID now started after the lock was taken) or that is older than staleMs
 // is broken. Breaking is a rename to a unique name, so two breakers cannot both win.
 import { hostname } from "node:os";
 import { link, mkdir, rename, unlink, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { readRegularFile } from "../support/read-file.ts";
+import { processStartMs } from "./process-start.ts";
 import { randomHex } from "../support/unique.ts";
 
 export interface LockOptions {
@@ -41,13 +43,20 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** /proc/stat's boot time is whole seconds, so a process start read from /proc is ±1 s. */
+const START_TOLERANCE_MS = 2_000;
+
 function isStale(content: string, staleMs: number, now: number): boolean {
   const [pidText, host, timeText] = content.trim().split(" ");
   const time = Number(timeText);
   if (!Number.isFinite(time)) return true; // unreadable: a crashed writer
   if (now - time > staleMs) return true;
   const pid = Number(pidText);
-  return host === hostname() && Number.isInteger(pid) && pid > 0 && !pidAlive(pid);
+  if (host !== hostname() || !Number.isInteger(pid) || pid <= 0) return false;
+  if (!pidAlive(pid)) return true;
+  // Alive, but started after the lock was taken: the holder died and its PID was given to another process.
+  const started = processStartMs(pid);
+  return started !== undefined && started > time + START_TOLERANCE_MS;
 }
 
 /**

@@ -108,7 +108,9 @@ describe("lock failures and timing (issue 8 F6, F10)", () => {
   test("the stamp is the acquisition time: time spent waiting never counts toward staleness", async () => {
     const dir = await tempDir();
     const path = join(dir, "auth.json.lock");
-    let clock = 1_000_000;
+    // A virtual clock from the real now: the live holder (this process) started before its lock.
+    const start = Date.now();
+    let clock = start;
     await writeFile(path, `${process.pid} ${hostname()} ${clock} holder`); // a live holder
     const r = await withFileLock(
       path,
@@ -119,12 +121,12 @@ describe("lock failures and timing (issue 8 F6, F10)", () => {
         waitMs: 100_000,
         sleep: async () => {
           clock += 10_000;
-          if (clock >= 1_050_000) await unlink(path).catch(() => {}); // the holder finishes after 50 s
+          if (clock >= start + 50_000) await unlink(path).catch(() => {}); // the holder finishes after 50 s
         },
       },
     );
     expect(r.locked).toBe(true);
-    expect(r.value).toBeGreaterThanOrEqual(1_050_000);
+    expect(r.value).toBeGreaterThanOrEqual(start + 50_000);
   });
 
   test("a lock directory that cannot be created: fn still runs, without the lock, and says why", async () => {
