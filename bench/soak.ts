@@ -2,7 +2,7 @@
 // rotating refresh tokens and short-lived access tokens; processes are SIGKILLed at random moments (also
 // while holding the refresh lock) and restarted. Writes the figures to bench/SOAK.md (or --out).
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -135,18 +135,26 @@ function scanForSecrets(root: string, secrets: readonly string[]): SoakFigures["
   return { tokens: secrets.length, filesWithTokens: found, badModes };
 }
 
+/** The lock file's text, or "" when there is none (it may vanish between any two calls). */
+function lockText(): string {
+  try {
+    return readFileSync(lockPath, "utf8");
+  } catch {
+    return "";
+  }
+}
+
 function lockHolder(): number | undefined {
-  if (!existsSync(lockPath)) return undefined;
-  const pid = Number(readFileSync(lockPath, "utf8").split(" ")[0]);
+  const pid = Number(lockText().split(" ")[0]);
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
 /** How long the lock of a killed holder stays in the way before a live process takes or clears it. */
 async function watchRecovery(): Promise<void> {
   const t0 = Date.now();
-  const before = existsSync(lockPath) ? readFileSync(lockPath, "utf8") : "";
+  const before = lockText();
   while (Date.now() - t0 < 180_000) {
-    const now = existsSync(lockPath) ? readFileSync(lockPath, "utf8") : "";
+    const now = lockText();
     if (now !== before) {
       figures.lockRecoveries.push(Date.now() - t0);
       return;
