@@ -1,8 +1,8 @@
 // When a process started, to tell a lock holder that is still running from an unrelated process that
 // was given its PID later: on a busy machine PIDs wrap (Linux's default pid_max is 32768, and every
-// thread takes one), and `kill(pid, 0)` alone would call a dead holder's lock alive for minutes
-// (seen in the soak: requests waiting the full 60 s for a lock nobody held). Linux only (/proc);
-// elsewhere undefined, and liveness rests on the PID alone.
+// thread takes one), and `kill(pid, 0)` alone would call a dead holder's lock alive until it is
+// 120 s old, every waiter waiting the full 60 s meanwhile. Linux only (/proc); elsewhere undefined,
+// and liveness rests on the PID alone.
 import { readFileSync } from "node:fs";
 
 /** Linux reports process times in USER_HZ, fixed at 100 for user space on every architecture. */
