@@ -64,8 +64,15 @@ async function runStep(name: string): Promise<StepResult> {
   // Whatever the step left in its TMPDIR (nothing, if every temp dir was removed) is listed too.
   for (const name of readdirSync(tmp)) snapshot(join(tmp, name));
   rmSync(tmp, { recursive: true, force: true });
-  const outputBytes = readFileSync(outputFile).length;
+  const output = readFileSync(outputFile, "utf8");
+  const outputBytes = Buffer.byteLength(output);
   process.stdout.write(`${name}: exit ${exitCode} in ${Math.round((Date.now() - started) / 1000)} s, ${outputBytes} bytes of output\n`);
+  if (exitCode !== 0) {
+    // What failed, before the work dir (and this output) is removed: bun's failed tests and its last lines.
+    const lines = output.split("\n");
+    const failed = lines.filter((l) => l.startsWith("(fail)"));
+    process.stdout.write([...new Set(failed), ...lines.slice(-15)].map((l) => `  ${name}> ${l}`).join("\n") + "\n");
+  }
   return { name, command: `bun ${args.join(" ")}`, exitCode, seconds: (Date.now() - started) / 1000, outputBytes, outputFile };
 }
 
