@@ -44,8 +44,6 @@ export interface Runtime {
   requestFetch: ReturnType<typeof createRequestFetch>;
   /** Kimi's /search and /fetch with the keeper's credential (the web tools). */
   webClient: WebClient;
-  /** Whether opencode's auth store holds a Kimi Code login now (read from auth.json; never throws). */
-  hasStoredLogin(): Promise<boolean>;
   oauthFor(apiBase: string): OAuthClient;
   cachedModels: CachedModels;
   /** The device login method (RFC 8628) opencode runs at `opencode auth login`. */
@@ -133,13 +131,6 @@ export function createRuntime(input: PluginInput, options: ResolvedOptions, over
     keeper,
     requestFetch,
     webClient,
-    hasStoredLogin: async () => {
-      try {
-        return credentialFromStore(await readStore(), options.apiBase) !== undefined;
-      } catch {
-        return false;
-      }
-    },
     oauthFor,
     cachedModels: cache.cachedModels,
     deviceLogin: deviceLoginMethod({
