@@ -4,7 +4,6 @@
 // one chat turn through the loader's fetch), then the `kimi-code` CLI's `status` and `doctor`.
 // Every step has a time limit: a step that never ends is a hang, which breaks opencode as a throw does.
 import { execFileSync } from "node:child_process";
-import { closeSync, constants, openSync } from "node:fs";
 import { lstat, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +14,7 @@ import { PROVIDER_ID } from "../../src/core/config/constants.ts";
 import { modelCacheFile } from "../../src/core/models/model-cache.ts";
 import { createHooks } from "../../src/server/hooks.ts";
 import { fakeOpencode } from "../../test/helpers/fake-opencode.ts";
+import { plantFifo, releaseFifo } from "../../test/helpers/fifo.ts";
 import { benchEnv, type FetchFn } from "../plugin-instance.ts";
 import { shown } from "./world.ts";
 
@@ -88,7 +88,7 @@ export async function localWorld(opts: { dueLogin?: boolean } = {}): Promise<Loc
       await writeFile(world.authFile, JSON.stringify({ openai: other, [PROVIDER_ID]: e }, null, 2), { mode: 0o600 });
     },
     fifo(path) {
-      execFileSync("mkfifo", ["-m", "600", path]);
+      plantFifo(path);
       fifos.push(path);
     },
     mount(args, dir) {
@@ -101,17 +101,7 @@ export async function localWorld(opts: { dueLogin?: boolean } = {}): Promise<Loc
       }
     },
     async releaseFifos() {
-      for (const f of fifos) {
-        // A non-blocking open for writing succeeds only while a reader waits; closing it gives that reader EOF.
-        for (let i = 0; i < 20; i++) {
-          try {
-            closeSync(openSync(f, constants.O_WRONLY | constants.O_NONBLOCK));
-          } catch {
-            break;
-          }
-          await Bun.sleep(5);
-        }
-      }
+      for (const f of fifos) await releaseFifo(f);
     },
     async close() {
       await world.releaseFifos();
