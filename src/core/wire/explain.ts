@@ -102,7 +102,7 @@ async function decide(
     case "quota-5h":
     case "quota-exceeded": {
       const windows = await lookUpQuota(credential, ctx);
-      return quotaVerdict({ kimi, status, windows, retryAfterMs: retryAfterMs(retryAfterHeader, now), now });
+      return quotaVerdict({ kimi, status, windows, ...afterLookUp(retryAfterHeader, now, ctx) });
     }
     case "concurrency":
     case "overloaded":
@@ -127,6 +127,16 @@ async function lookUpQuota(credential: Credential, ctx: ExplainContext): Promise
 }
 
 /**
+ * The clock and Kimi's Retry-After as of the answer, which comes after the /usages lookup: a wait
+ * until a window's reset counts from then, and Kimi's Retry-After counted from its own answer.
+ */
+function afterLookUp(retryAfterHeader: string | null, answeredAt: number, ctx: ExplainContext): { now: number; retryAfterMs: number | undefined } {
+  const now = Math.max(answeredAt, (ctx.now ?? Date.now)());
+  const asked = retryAfterMs(retryAfterHeader, answeredAt);
+  return { now, retryAfterMs: asked === undefined ? undefined : asked - (now - answeredAt) };
+}
+
+/**
  * A 429 that names no cause: /usages may show a used-up window (a quota answer then); a Retry-After
  * beyond QUOTA_WAIT_LIMIT_MS is final; otherwise Kimi is busy.
  */
@@ -140,7 +150,7 @@ async function rateLimitVerdict(
   const windows = await lookUpQuota(credential, ctx);
   const picked = windows ? pickQuotaWindow(windows) : undefined;
   if (windows && picked?.exhausted) {
-    return quotaVerdict({ kimi: { ...kimi, window: "any" }, status: 429, windows, retryAfterMs: retryAfterMs(retryAfterHeader, now), now });
+    return quotaVerdict({ kimi: { ...kimi, window: "any" }, status: 429, windows, ...afterLookUp(retryAfterHeader, now, ctx) });
   }
   // e.g. "Kimi Code quota almost exhausted: 5h limit used 97/100, …" (retryable, so counts may show).
   const sentence = windows ? describeQuotaExhaustion(windows, new Date(now)) : undefined;

@@ -201,6 +201,24 @@ describe("quota answers", () => {
     expect(out.message).toContain("opencode waits until then");
   });
 
+  test("the wait counts from the answer, not from Kimi's reply: a /usages lookup that takes 30 s shortens it", async () => {
+    let now = NOW;
+    const slowQuota: RequestPathDeps["quota"] = async (c) => {
+      const windows = await fetchUsage({ apiBase: c.apiBase, token: "t", fetch, now: new Date(NOW) });
+      now += 30_000;
+      return windows;
+    };
+    usagesBody = productionUsages({ fiveHourUsed: 100, fiveHourReset: NOW + 120_000 });
+    kimiSays(answer("429 5-hour"));
+    const byReset = await shown(await plugin({ now: () => now, quota: slowQuota }).send());
+    expect([byReset.status, byReset.retryAfter]).toEqual([429, "90"]);
+    expect(byReset.message).toMatch(/resets at \d\d:\d\d \(in 2 min\)/);
+    now = NOW;
+    kimiSays(answer("429 5-hour"), { "retry-after": "200" });
+    const byHeader = await shown(await plugin({ now: () => now, quota: async () => ((now += 30_000), undefined) }).send());
+    expect([byHeader.status, byHeader.retryAfter]).toEqual([429, "170"]);
+  });
+
   test("a 403 quota answer while /usages cannot be read: still final, says the reset is unknown", async () => {
     kimiSays(answer("403 weekly"));
     const out = await shown(await plugin({ quota: async () => undefined }).send());
