@@ -40,7 +40,7 @@ async function tempLeftovers(w: LocalWorld): Promise<string[]> {
   const out: string[] = [];
   for (const dir of [w.dataDir, w.cacheDir, w.shareDir]) {
     const names = await readdir(dir).catch(() => [] as string[]);
-    out.push(...names.filter((n) => n.endsWith(".tmp") || n.includes(".stale-")).map((n) => `temp file left: ${n}`));
+    out.push(...names.filter((n) => n.endsWith(".tmp") || n.endsWith(".break")).map((n) => `temp file left: ${n}`));
   }
   return out;
 }

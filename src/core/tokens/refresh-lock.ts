@@ -5,9 +5,12 @@
 // no flock, so the lock is an exclusive create (link(2) of a complete temp file) holding "pid host
 // time" (time of acquisition); a lock whose holder is dead (same host: its PID is not running, or the
 // process that has the PID now started after the lock was taken) or that is older than staleMs
-// is broken. Breaking is a rename to a unique name, so two breakers cannot both win.
+// is broken. Only one waiter breaks at a time (it holds "<lock>.break"), and it removes the lock only
+// if it still holds the stamp found stale: a lock is never moved aside and put back, which could
+// resurrect a lock its holder had already released (every waiter then waited out waitMs) or let two
+// holders in at once.
 import { hostname } from "node:os";
-import { link, mkdir, rename, unlink, writeFile } from "node:fs/promises";
+import { link, mkdir, unlink, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { readRegularFile } from "../support/read-file.ts";
 import { processStartMs } from "./process-start.ts";
@@ -98,19 +101,32 @@ async function readStamp(path: string): Promise<string | undefined> {
   }
 }
 
-/** Removes a stale lock; if someone replaced it meanwhile, puts theirs back. */
+/**
+ * A breaker holds its guard for two file operations; one older than this, or whose process is gone,
+ * was killed in between and is removed.
+ */
+const GUARD_STALE_MS = 5_000;
+
+/**
+ * Removes the lock if it is stale, holding the guard so that no other breaker acts meanwhile. Without
+ * the guard, a breaker that read the stale stamp could remove a fresh lock taken after another breaker.
+ */
 async function breakIfStale(path: string, staleMs: number, now: number): Promise<void> {
   const content = await readStamp(path);
   if (content === undefined || !isStale(content, staleMs, now)) return; // gone already, or held
-  const aside = `${path}.stale-${randomHex(6)}`;
-  try {
-    await rename(path, aside);
-  } catch {
-    return; // another waiter broke it first
+  const guard = `${path}.break`;
+  const guardStamp = makeStamp(now);
+  if (!(await tryAcquire(guard, guardStamp))) {
+    const other = await readStamp(guard);
+    if (other !== undefined && isStale(other, GUARD_STALE_MS, now)) await unlink(guard).catch(() => {});
+    return; // another waiter is breaking it: poll again
   }
-  const moved = (await readStamp(aside)) ?? "";
-  if (moved !== content) await link(aside, path).catch(() => {}); // a fresh lock: restore unless taken
-  await unlink(aside).catch(() => {});
+  try {
+    // No other breaker acts, and a stale lock's holder is gone (or past staleMs): the stamp is still the one found stale.
+    if ((await readStamp(path)) === content) await unlink(path).catch(() => {});
+  } finally {
+    if ((await readStamp(guard)) === guardStamp) await unlink(guard).catch(() => {});
+  }
 }
 
 /** The stamp of the lock we now hold, or why we could not take it. */

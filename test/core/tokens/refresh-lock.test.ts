@@ -54,7 +54,7 @@ describe("cross-process refresh lock", () => {
     const r = await withFileLock(path, async () => "ran", { pollMs: 5, waitMs: 5_000 });
     expect(r).toEqual({ value: "ran", locked: true });
     expect(Date.now() - started).toBeLessThan(2_000);
-    expect((await readdir(dir)).filter((f) => f.includes("stale"))).toEqual([]);
+    expect(await readdir(dir)).toEqual([]); // no lock, no guard, no temp file
   });
 
   test("a lock older than staleMs is broken even if its holder looks alive", async () => {
@@ -63,6 +63,54 @@ describe("cross-process refresh lock", () => {
     await writeFile(path, `${process.pid} ${hostname()} ${Date.now() - 10_000} abcd`);
     const r = await withFileLock(path, async () => "ran", { pollMs: 5, staleMs: 5_000, waitMs: 5_000 });
     expect(r.locked).toBe(true);
+  });
+
+  test("many waiters breaking a dead holder's lock at once: never two holders, nothing left behind", async () => {
+    // Breaking used to move the lock aside and put it back if it was fresh: a holder that came in
+    // meanwhile shared the lock with the next one, or its released lock came back with nobody to
+    // remove it (the soak's 60 s waits). Each round races six waiters on one stale lock.
+    const dir = await tempDir();
+    const path = join(dir, "auth.json.lock");
+    const dead = deadPid();
+    let inside = 0;
+    let overlaps = 0;
+    let unlocked = 0;
+    for (let round = 0; round < 300; round++) {
+      await writeFile(path, `${dead} ${hostname()} ${Date.now()} dead`);
+      const results = await Promise.all(
+        Array.from({ length: 6 }, () =>
+          withFileLock(path, async () => {
+            if (++inside > 1) overlaps++;
+            await Bun.sleep(Math.random() * 2);
+            inside--;
+          }, { pollMs: 1, waitMs: 2_000 }),
+        ),
+      );
+      unlocked += results.filter((r) => !r.locked).length;
+      expect(existsSync(path)).toBe(false);
+    }
+    expect({ overlaps, unlocked }).toEqual({ overlaps: 0, unlocked: 0 });
+    expect(await readdir(dir)).toEqual([]);
+  }, 60_000);
+
+  test("a breaker killed while breaking (its guard left behind) does not keep the lock from being recovered", async () => {
+    const dir = await tempDir();
+    const path = join(dir, "auth.json.lock");
+    await writeFile(path, `${deadPid()} ${hostname()} ${Date.now()} abcd`);
+    await writeFile(`${path}.break`, `${deadPid()} ${hostname()} ${Date.now()} ef01`);
+    const r = await withFileLock(path, async () => "ran", { pollMs: 5, waitMs: 5_000 });
+    expect(r).toEqual({ value: "ran", locked: true });
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  test("while a live breaker holds the guard, others do not break the lock themselves", async () => {
+    const dir = await tempDir();
+    const path = join(dir, "auth.json.lock");
+    await writeFile(path, `${deadPid()} ${hostname()} ${Date.now()} abcd`);
+    await writeFile(`${path}.break`, `${process.pid} ${hostname()} ${Date.now()} ef01`);
+    const r = await withFileLock(path, async () => "ran", { pollMs: 5, waitMs: 300 });
+    expect(r.locked).toBe(false); // the guard's holder is alive and young: nobody else removed the lock
+    expect(existsSync(path)).toBe(true);
   });
 
   test("a live holder is waited for; after waitMs the work runs without the lock", async () => {
