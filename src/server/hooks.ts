@@ -11,7 +11,7 @@ import { readModelCache } from "../core/models/model-cache.ts";
 import { applyProviderConfig, buildProviderBlock } from "../core/models/provider-config.ts";
 import { forwardLogsTo, log } from "../core/support/log.ts";
 import { acceptsJsonSchemaTools, JSON_SCHEMA_TOOLS_SINCE, runningOpencodeVersion } from "./opencode-version.ts";
-import { storedEntry } from "./stored-entry.ts";
+import { isStoredLogin, storedEntry } from "./stored-entry.ts";
 import { webToolHooks } from "./web-tools.ts";
 import type { CachedModels, PluginOverrides, Runtime } from "./runtime.ts";
 
@@ -31,16 +31,9 @@ function once<T>(load: () => Promise<T>): () => Promise<T> {
   return () => (loaded ??= load());
 }
 
-/** Whether opencode's auth store holds a usable Kimi Code login now (read from auth.json; never throws). */
+/** Whether opencode's auth store holds a Kimi Code login now (read from auth.json; never throws). */
 async function hasStoredLogin(options: ResolvedOptions): Promise<boolean> {
-  const entry = await storedEntry(options.opencodeDataDir);
-  if (entry === undefined) return false;
-  try {
-    const { credentialFromStore } = await import("../core/tokens/credential.ts");
-    return credentialFromStore(entry, options.apiBase) !== undefined;
-  } catch {
-    return false;
-  }
+  return isStoredLogin(await storedEntry(options.opencodeDataDir));
 }
 
 export async function createHooks(input: PluginInput, rawOptions?: unknown, overrides: PluginOverrides = {}): Promise<Hooks> {

@@ -15,3 +15,14 @@ export async function storedEntry(opencodeDataDir: string): Promise<unknown> {
     return undefined;
   }
 }
+
+/**
+ * Whether an entry has the shape of a login credentialFromStore accepts (core/tokens/credential.ts):
+ * decided here without loading the token code, which the start path does not need otherwise.
+ * test/server/stored-entry.test.ts checks that the two agree.
+ */
+export function isStoredLogin(entry: unknown): boolean {
+  if (!entry || typeof entry !== "object") return false;
+  const e = entry as Record<string, unknown>;
+  return (e.type === "oauth" && typeof e.access === "string" && typeof e.refresh === "string") || (e.type === "api" && typeof e.key === "string");
+}
