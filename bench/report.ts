@@ -1,5 +1,6 @@
 // Renders the benchmark figures as the Markdown of bench/RESULTS.md. Pure.
 import type { OpencodeBenchResult } from "./opencode-runs.ts";
+import type { ServeBenchResult } from "./opencode-serve.ts";
 import type { StormResult } from "./refresh-storm.ts";
 import type { RequestBenchResult } from "./request-overhead.ts";
 import type { StartupResult } from "./startup.ts";
@@ -15,9 +16,11 @@ export interface ReportInput {
   storms: StormResult[];
   startup: StartupResult;
   opencode: OpencodeBenchResult;
+  serve: ServeBenchResult;
 }
 
 const ratio = (p: PairedSummary) => `${p.ratio.median.toFixed(3)} (${p.ratio.p10.toFixed(3)}–${p.ratio.p90.toFixed(3)})`;
+const interval = (i: { low: number; high: number }) => `${i.low.toFixed(3)}–${i.high.toFixed(3)}`;
 const spread = (p: PairedSummary, f: (v: number) => string) => `${f(p.added.p10)} … ${f(p.added.p90)}`;
 
 function pairedRow(label: string, p: PairedSummary, f: (v: number) => string): string {
@@ -84,6 +87,16 @@ export function renderReport(r: ReportInput): string {
     pairedRow("`opencode run` turn, total: built-in vs this plugin", r.opencode.total, ms),
     "",
     `Failed runs: ${r.opencode.failedRuns}. Both sides use an API key against the same emulator; the built-in provider is pointed at it with \`provider.kimi-code-plan-cn.options.baseURL\`.`,
+    "",
+    "### Turns inside one running opencode (`opencode serve`)",
+    "",
+    "A run of `opencode run` also times opencode's own start, which varies by hundreds of ms; here one `opencode serve` takes turns for both providers in alternation (a session each, fresh sessions every 50 pairs, their first turns not counted). First token: from `POST /session/:id/message` until an `/event` client sees the reply's first part; opencode flushes a turn's events in bursts, partly after the POST has answered, so this can exceed the total.",
+    "",
+    ...PAIRED_HEAD.map((l) => l.replace("bare (median)", "built-in (median)")),
+    pairedRow("turn, first token: built-in `kimi-code-plan-cn` vs this plugin", r.serve.firstText, ms),
+    pairedRow("turn, total: built-in vs this plugin", r.serve.total, ms),
+    "",
+    `Median ratio, 95 % interval (bootstrap): first token **${interval(r.serve.firstTextRatioInterval)}**, total ${interval(r.serve.totalRatioInterval)}. Failed turns: ${r.serve.failedTurns}.`,
     "",
   ];
   return lines.join("\n");

@@ -7,6 +7,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { OPENCODE_BIN } from "../scripts/opencode-sandbox.ts";
 import { runOpencodeBench } from "./opencode-runs.ts";
+import { runServeBench } from "./opencode-serve.ts";
 import { multiProcessStorm, oneProcessStorm } from "./refresh-storm.ts";
 import { runRequestBench } from "./request-overhead.ts";
 import { renderReport } from "./report.ts";
@@ -18,8 +19,8 @@ const { values } = parseArgs({
 const quick = values.quick === true;
 const out = values.out ?? resolve(import.meta.dir, "RESULTS.md");
 const N = quick
-  ? { pairs: 20, memory: [100, 400], storm: 100, procs: 2, each: 50, starts: 3, opencode: 1 }
-  : { pairs: 2_000, memory: [1_000, 20_000], storm: 1_000, procs: 4, each: 250, starts: 20, opencode: 10 };
+  ? { pairs: 20, memory: [100, 400], storm: 100, procs: 2, each: 50, starts: 3, opencode: 1, serve: 2 }
+  : { pairs: 2_000, memory: [1_000, 20_000], storm: 1_000, procs: 4, each: 250, starts: 20, opencode: 10, serve: 400 };
 
 const step = (name: string) => console.error(`bench: ${name}…`);
 step("request overhead, first SSE chunk, memory");
@@ -30,6 +31,8 @@ step("plugin start-up");
 const startup = await runStartupBench(N.starts);
 step("inside opencode");
 const opencode = await runOpencodeBench(N.opencode);
+step("turns inside opencode serve");
+const serve = await runServeBench(N.serve);
 
 const opencodeVersion = spawnSync(OPENCODE_BIN, ["--version"], { encoding: "utf8" }).stdout.trim();
 const report = renderReport({
@@ -42,6 +45,7 @@ const report = renderReport({
   storms,
   startup,
   opencode,
+  serve,
 });
 writeFileSync(out, report);
 console.error(`bench: written to ${out}`);

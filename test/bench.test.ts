@@ -25,4 +25,7 @@ test("npm run bench --quick writes every table; storms refresh once; start makes
   // The probe ran inside opencode and found the built-ins it has loaded (node:fs at least).
   expect(md).toMatch(/preloaded as already loaded \(under 0\.2 ms\): [^\n]*`node:fs`/);
   expect(md).toContain("Failed runs: 0.");
+  // Turns inside one `opencode serve`: both providers answered every turn.
+  expect(md).toMatch(/\| turn, first token: built-in `kimi-code-plan-cn` vs this plugin \| 2 \|/);
+  expect(md).toContain("Failed turns: 0.");
 }, 600_000);
