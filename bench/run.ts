@@ -1,10 +1,10 @@
 // `npm run bench`: every benchmark of the plugin, written to bench/RESULTS.md (or --out FILE).
 // `--quick` runs each with a small N: it checks that the benchmarks work, not what they measure.
-import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import * as os from "node:os";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { binaryVersion } from "../scripts/opencode-install.ts";
 import { OPENCODE_BIN } from "../scripts/opencode-sandbox.ts";
 import { runOpencodeBench } from "./opencode-runs.ts";
 import { runServeBench } from "./opencode-serve.ts";
@@ -34,7 +34,7 @@ const opencode = await runOpencodeBench(N.opencode);
 step("turns inside opencode serve");
 const serve = await runServeBench(N.serve);
 
-const opencodeVersion = spawnSync(OPENCODE_BIN, ["--version"], { encoding: "utf8" }).stdout.trim();
+const opencodeVersion = binaryVersion(OPENCODE_BIN);
 const report = renderReport({
   quick,
   date: new Date().toISOString(),

@@ -11,8 +11,8 @@
 // the reason when a version cannot be installed (never a silent fallback to another version).
 
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { arch, platform } from "node:os";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { arch, platform, tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 
 export const REPO_ROOT = resolve(import.meta.dir, "..");
@@ -84,9 +84,19 @@ function npmInstall(dir: string, specs: string[]): { ok: boolean; output: string
   return { ok: r.status === 0, output: `${r.stdout ?? ""}${r.stderr ?? ""}${r.error ? String(r.error) : ""}`.trim() };
 }
 
-/** `<binary> --version`, trimmed, or the failure. */
+/**
+ * `<binary> --version`, trimmed, or the failure. Even `--version` makes opencode create its directory
+ * under the temp dir (`$TMPDIR/opencode`), so it runs with a temp dir of its own, removed afterwards.
+ */
 export function binaryVersion(binary: string): string {
-  const r = spawnSync(binary, ["--version"], { encoding: "utf8", timeout: 60_000, env: { PATH: process.env.PATH ?? "", HOME: "/nonexistent" } });
+  const scratch = mkdtempSync(join(tmpdir(), "okc-opencode-version-"));
+  let r;
+  try {
+    const env = { PATH: process.env.PATH ?? "", HOME: scratch, TMPDIR: scratch, XDG_CONFIG_HOME: scratch, XDG_DATA_HOME: scratch, XDG_CACHE_HOME: scratch, XDG_STATE_HOME: scratch };
+    r = spawnSync(binary, ["--version"], { encoding: "utf8", timeout: 60_000, env });
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
   if (r.status !== 0) throw new OpencodeInstallError(`${binary} --version failed (exit ${r.status}): ${`${r.stderr ?? ""}${r.error ?? ""}`.trim()}`);
   return r.stdout.trim();
 }
