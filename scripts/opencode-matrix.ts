@@ -3,7 +3,7 @@
 // (scripts/opencode-install.ts), and prints a version × check table. `npm run test:opencode-matrix`.
 //
 //   bun scripts/opencode-matrix.ts                 every version of the matrix, whole e2e suite
-//   bun scripts/opencode-matrix.ts --oldest --core the oldest version, the core journey only (CI)
+//   bun scripts/opencode-matrix.ts --oldest --core the oldest version, the core journey and the package only (CI)
 //   bun scripts/opencode-matrix.ts --versions=1.15.13,1.18.3
 //   bun scripts/opencode-matrix.ts --table [--core] the table of the latest saved run per version
 //
@@ -49,8 +49,11 @@ export const CHECKS: Check[] = [
   { label: "package", file: "test/e2e/package.test.ts" },
   { label: "kimi-cli identity", file: "test/e2e/identity-kimi-cli.test.ts" },
 ];
-/** The core journey (CI's run of the oldest version): login, models, a chat turn with variants. */
-export const CORE_FILES = [JOURNEY];
+/**
+ * The core journey (CI's run of the oldest version): login, models, a chat turn with variants; and the
+ * package as users install it, whose plugin is the bundle built by bun at npm pack, not the source.
+ */
+export const CORE_FILES = [JOURNEY, "test/e2e/package.test.ts"];
 
 export interface TestResult {
   file: string;
