@@ -5,6 +5,8 @@
 import { DEFAULT_MODEL, PLUGIN_USER_AGENT } from "../core/config/constants.ts";
 import { oauthHostFor } from "../core/config/options.ts";
 import { readModelCache } from "../core/models/model-cache.ts";
+import { messages } from "../core/support/errors.ts";
+import { headerValueProblem } from "../core/support/header-value.ts";
 import { describe } from "../core/support/http.ts";
 import type { Credential } from "../core/tokens/credential.ts";
 import type { TokenKeeper } from "../core/tokens/keeper.ts";
@@ -77,6 +79,8 @@ export function clockCheck(dateHeader: string, sentAt: number, receivedAt: numbe
 export async function headerCheck(setup: Setup, credential: Credential, opencodeVersion: string | undefined): Promise<Check> {
   const bearer = `Bearer ${redactToken(tokenOf(credential))}`;
   const lines: string[] = [];
+  /** Identity headers HTTP cannot carry: the request path refuses to send them (outgoing-headers.ts). */
+  const unsendable = new Map<string, string>();
   const base: Record<CallKind, Record<string, string>> = {
     chat: { "User-Agent": `${opencodeUserAgent(opencodeVersion)} … (opencode's own)`, "Content-Type": "application/json" },
     api: { Accept: "application/json", "User-Agent": PLUGIN_USER_AGENT },
@@ -91,10 +95,19 @@ export async function headerCheck(setup: Setup, credential: Credential, opencode
     const set = (name: string, value: string) => headers.set(name.toLowerCase(), [name, value]);
     for (const [k, v] of Object.entries(base[kind])) set(k, v);
     // The device id identifies this machine to Kimi: shortened, since this output goes into bug reports.
-    for (const [k, v] of Object.entries(await setup.identity.headers(kind))) set(k, /device-id/i.test(k) ? redactToken(v) : v);
+    for (const [k, v] of Object.entries(await setup.identity.headers(kind))) {
+      const problem = headerValueProblem(v);
+      if (problem) unsendable.set(k, problem);
+      set(k, /device-id/i.test(k) ? redactToken(v) : v);
+    }
     if (kind !== "oauth") set("Authorization", bearer);
     lines.push(`${titles[kind]}:`);
     for (const [name, value] of headers.values()) lines.push(`  ${name}: ${value}`);
+  }
+  const [header, problem] = [...unsendable][0] ?? [];
+  if (header && problem) {
+    // The request path's own message (core/support/errors.ts), which names the device_id file when it is the cause.
+    return { id: "headers", level: "fail", text: `headers of the "${setup.identity.name}" identity: ${header} cannot be sent`, fix: messages.invalidIdentityHeader(header, problem, setup.identity.name), lines };
   }
   return { id: "headers", level: "info", text: `headers sent under the "${setup.identity.name}" identity`, lines };
 }

@@ -3,6 +3,8 @@
 // (401), an expired membership (402), the client gate (403, naming the identity), a used-up quota
 // (which window, when it resets), Kimi unreachable, a wrong clock. Tokens never appear in the output.
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { startEmulator, type RunningEmulator } from "../../emulator/index.ts";
 import { clockCheck } from "../../src/cli/doctor-remote.ts";
 import { PROVIDER_ID } from "../../src/core/config/constants.ts";
@@ -88,6 +90,19 @@ describe("kimi-code doctor", () => {
     expect(headers).toMatch(/X-Msh-Device-Id: \w{6}…\[redacted\]/i);
     const probe = emu.state.requestsTo("/coding/v1/chat/completions").at(-1)!;
     expect(probe.headers["user-agent"]).toStartWith("KimiCLI/");
+  });
+
+  test("the kimi-cli identity with a device_id HTTP cannot carry: a failing line naming the file, even with --no-probe", async () => {
+    const w = await healthy();
+    await mkdir(join(w.home, "kimi"), { recursive: true });
+    await writeFile(join(w.home, "kimi", "device_id"), "abc\ndef", { mode: 0o600 }); // a line break inside (kimi-cli sends ASCII as it is)
+    const r = await w.run(["doctor", "--no-probe", "--json"], { env: { KIMI_CODE_IDENTITY: "kimi-cli" } });
+    expect(r.code, r.out).toBe(1);
+    const headers = JSON.parse(r.out).checks.find((c: CheckOut) => c.id === "headers") as CheckOut;
+    expect(headers.level).toBe("fail");
+    expect(headers.text).toContain("X-Msh-Device-Id cannot be sent");
+    expect(headers.fix).toContain("device_id file");
+    expect(r.out).not.toContain("abc\\ndef"); // shortened as always: the whole id never shows
   });
 
   test("opencode too old, and no plugin line: failing lines with their fixes", async () => {
