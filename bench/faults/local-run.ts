@@ -26,9 +26,11 @@ async function judgeLogin(w: LocalWorld, before: string): Promise<{ login: strin
 }
 
 /** The lines of `status` and `doctor --no-probe` that say what is wrong (or that all is well). */
-async function cliSays(w: LocalWorld, limitMs?: number): Promise<{ text: string; messages: string[] }> {
-  const status = await runKimiCode(w, ["status"], limitMs);
-  const doctor = await runKimiCode(w, ["doctor", "--no-probe"], limitMs);
+async function cliSays(w: LocalWorld, cell: LocalCell): Promise<{ text: string; messages: string[] }> {
+  // The command sees the plugin's identity as a user's would (here through its environment variable).
+  const env: Record<string, string> = typeof cell.options?.identity === "string" ? { KIMI_CODE_IDENTITY: cell.options.identity } : {};
+  const status = await runKimiCode(w, ["status"], cell.limitMs, env);
+  const doctor = await runKimiCode(w, ["doctor", "--no-probe"], cell.limitMs, env);
   const statusLine = status.text.split("\n").find((l) => /^kimi-code:|^ *login\b/.test(l))?.trim() ?? status.text.split("\n")[0] ?? "";
   const lines = doctor.text.split("\n");
   const warn = lines.find((l) => /^warn/.test(l) && !l.includes("not on PATH"));
@@ -56,7 +58,7 @@ export async function runLocalCell(cell: LocalCell): Promise<LocalOutcome | { sk
     const run = await startOpencode(w, cell.options ?? {}, { opencodeReadsNothing: cell.opencodeReadsNothing, limitMs: cell.limitMs });
     const seconds = (Date.now() - t0) / 1000;
     const { login, loginKept } = await judgeLogin(w, before);
-    const cli = await cliSays(w, cell.limitMs);
+    const cli = await cliSays(w, cell);
     const violations = [...((await cell.after?.(w)) ?? []), ...(await tempLeftovers(w))];
     if ((await snapshot(w.cacheFile)) !== "symlink") violations.push(...(await mode600(w.cacheFile)));
     const log = run.logs[0] ?? "";

@@ -185,9 +185,9 @@ export async function startOpencode(
 }
 
 /** `kimi-code <args>` in process, limited; the first lines that say something. */
-export async function runKimiCode(w: LocalWorld, args: string[], limitMs = STEP_LIMIT_MS): Promise<{ code: number | "hung"; text: string }> {
+export async function runKimiCode(w: LocalWorld, args: string[], limitMs = STEP_LIMIT_MS, env: Record<string, string> = {}): Promise<{ code: number | "hung"; text: string }> {
   let out = "";
-  const io = { env: w.env, cwd: w.home, fetch, out: (t: string) => void (out += t + "\n"), err: (t: string) => void (out += t + "\n"), isTTY: false, now: Date.now };
+  const io = { env: { ...w.env, ...env }, cwd: w.home, fetch, out: (t: string) => void (out += t + "\n"), err: (t: string) => void (out += t + "\n"), isTTY: false, now: Date.now };
   try {
     const code = await limited(`kimi-code ${args.join(" ")}`, runCli(args, io), limitMs);
     return { code, text: out };
