@@ -6,7 +6,7 @@ import { HeaderValueError, setHeader } from "../support/header-value.ts";
 import type { Credential } from "../tokens/credential.ts";
 
 /**
- * The outgoing headers without the credential: the caller's (a Request's, then init's over them), with
+ * The outgoing headers without the credential: the caller's (init's if given, else a Request's), with
  * whatever the SDK put in `authorization` / `x-api-key` (e.g. @ai-sdk/anthropic's empty `x-api-key`)
  * and every private header dropped, and the identity's headers set. Built once per request.
  * Throws KimiError (never Headers' TypeError, which quotes the value) when a value cannot be carried.
@@ -17,9 +17,8 @@ export function preparedHeaders(
   identityHeaders: Record<string, string>,
   identityName: string,
 ): Headers {
-  let h = new Headers(request?.headers);
-  if (request && init?.headers) new Headers(init.headers).forEach((value, name) => h.set(name, value));
-  else if (init?.headers) h = new Headers(init.headers);
+  // As fetch(request, init) does (bun 1.4.5, checked): init's headers, even empty ones, replace the Request's.
+  const h = new Headers(init?.headers !== undefined ? init.headers : request?.headers);
   h.delete("authorization");
   h.delete("x-api-key");
   if (mayHavePrivate(request, init?.headers)) {

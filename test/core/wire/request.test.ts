@@ -109,6 +109,17 @@ describe("header ownership", () => {
     expect(seen[0]!.headers.authorization).toBe("Bearer A");
     expect(seen[0]!.body).toBe("payload");
   });
+
+  test("init's headers replace a Request's, as fetch(request, init) does (even empty ones)", async () => {
+    reset();
+    const f = make({ keeper: keeper(oauth("A")) });
+    const request = () => new Request(CHAT, { method: "POST", headers: { "x-from-request": "1" }, body: "payload" });
+    await f(request(), { headers: { "x-from-init": "2" } });
+    await f(request(), { headers: {} });
+    const [replaced, emptied] = [seen[0]!.headers, seen[1]!.headers];
+    expect([replaced["x-from-request"], replaced["x-from-init"], replaced.authorization]).toEqual([undefined, "2", "Bearer A"]);
+    expect([emptied["x-from-request"], emptied.authorization]).toEqual([undefined, "Bearer A"]);
+  });
 });
 
 describe("the token stays home", () => {
