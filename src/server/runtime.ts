@@ -114,8 +114,9 @@ export function createRuntime(input: PluginInput, options: ResolvedOptions, over
     keeper.reset();
   };
 
-  const quota = async (credential: Credential) =>
+  const quota = async (credential: Credential, signal?: AbortSignal) =>
     fetchUsage({
+      ...(signal ? { signal } : {}),
       apiBase: credential.apiBase,
       token: tokenOf(credential),
       headers: await identity.headers("usage"),

@@ -37,7 +37,7 @@ export interface WebClientDeps {
     headers(kind: CallKind): Promise<Record<string, string>>;
   };
   /** The quota windows from /usages, to say when a 429 resets; undefined when they cannot be had. */
-  quota?: (credential: Credential) => Promise<readonly QuotaWindow[] | undefined>;
+  quota?: (credential: Credential, signal?: AbortSignal) => Promise<readonly QuotaWindow[] | undefined>;
   fetch?: typeof fetch;
   timeoutMs?: number;
 }
@@ -125,7 +125,7 @@ export class WebClient {
     }
     const headers = await this.headers(extraHeaders, ctx);
     let first = await this.post(service, credential, headers, body, ctx);
-    if (!first.ok || first.response.status !== 401 || credential.type !== "oauth") return this.judge(service, first, credential, false);
+    if (!first.ok || first.response.status !== 401 || credential.type !== "oauth") return this.judge(service, first, credential, false, ctx.signal);
     await first.response.body?.cancel().catch(() => {});
     try {
       credential = await this.deps.keeper.forceRefresh(credential.access);
@@ -133,7 +133,7 @@ export class WebClient {
       return { ok: false, output: credentialFailure(service, (error as Error).message) };
     }
     first = await this.post(service, credential, headers, body, ctx);
-    return this.judge(service, first, credential, true);
+    return this.judge(service, first, credential, true, ctx.signal);
   }
 
   /** The identity's web headers (User-Agent first, as kimi-cli's dict), then ours. */
@@ -179,7 +179,7 @@ export class WebClient {
   }
 
   /** A 200 passes; anything else becomes its sentence. */
-  private async judge(service: WebService, sent: Sent, credential: Credential, retried: boolean): Promise<Sent> {
+  private async judge(service: WebService, sent: Sent, credential: Credential, retried: boolean, signal?: AbortSignal): Promise<Sent> {
     if (!sent.ok || sent.response.status === 200) return sent;
     const { response } = sent;
     const body = await readBody(response);
@@ -191,7 +191,7 @@ export class WebClient {
     }
     // The window's reset, as chat's answer gives it: /usages, bounded by the runtime's lookup timeout.
     if (response.status === 429 || isQuotaRefusal(response.status, body)) {
-      const windows = await this.deps.quota?.(credential).catch(() => undefined);
+      const windows = await this.deps.quota?.(credential, signal).catch(() => undefined);
       if (windows) extra.quota = windows;
     }
     const output = httpFailure(response.status, body, ctx, extra);

@@ -17,8 +17,10 @@ import { blockedContact, QUOTA_WAIT_LIMIT_MS, quotaVerdict, type Verdict } from 
 export interface ExplainContext {
   identity: { name: string; description: string };
   /** The quota windows from /usages, for the reset of a used-up quota; undefined when they cannot be had. */
-  quota?: (credential: Credential) => Promise<readonly QuotaWindow[] | undefined>;
+  quota?: (credential: Credential, signal?: AbortSignal) => Promise<readonly QuotaWindow[] | undefined>;
   now?: () => number;
+  /** The request's abort signal: an aborted request does not wait for the /usages lookup. */
+  signal?: AbortSignal;
   /** Shared by the requests of one process (request.ts ends it on success). */
   busy?: BusyStreak;
 }
@@ -119,7 +121,7 @@ function honestAlternative(messagesRoute: boolean): string {
 
 async function lookUpQuota(credential: Credential, ctx: ExplainContext): Promise<readonly QuotaWindow[] | undefined> {
   try {
-    return await ctx.quota?.(credential);
+    return await ctx.quota?.(credential, ctx.signal);
   } catch (error) {
     log("warn", "could not read Kimi's /usages to explain a quota answer", { error: (error as Error)?.message ?? String(error) });
     return undefined;

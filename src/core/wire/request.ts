@@ -106,8 +106,8 @@ const isRedirect = (r: Response) => r.type === "opaqueredirect" || (r.status >= 
 export function createRequestFetch(deps: RequestPathDeps): FetchFn {
   const fetchImpl = deps.fetch ?? fetch;
   const ctx: ExplainContext = { ...deps, busy: deps.busy ?? new BusyStreak() };
-  const answer = (url: string, response: Response, credential: Credential, retried: boolean): Response | Promise<Response> => {
-    if (!response.ok) return explainError(response, credential, retried, ctx, messagesRoute(url));
+  const answer = (url: string, response: Response, credential: Credential, retried: boolean, signal: AbortSignal | null): Response | Promise<Response> => {
+    if (!response.ok) return explainError(response, credential, retried, signal ? { ...ctx, signal } : ctx, messagesRoute(url));
     ctx.busy?.end();
     return response;
   };
@@ -134,7 +134,7 @@ export function createRequestFetch(deps: RequestPathDeps): FetchFn {
     try {
       const send = await sender(url, input, init, deps, fetchImpl);
       const first = await send(credential);
-      if (first.status !== 401 || credential.type !== "oauth") return answer(url, first, credential, false);
+      if (first.status !== 401 || credential.type !== "oauth") return answer(url, first, credential, false, signal);
 
       await first.body?.cancel().catch(() => {});
       let renewed: Credential;
@@ -149,7 +149,7 @@ export function createRequestFetch(deps: RequestPathDeps): FetchFn {
       if (refusedAgain) return failure(refusedAgain);
       secrets = [...secrets, tokenOf(renewed)];
       const second = await send(renewed);
-      return answer(url, second, renewed, true);
+      return answer(url, second, renewed, true, signal);
     } catch (error) {
       // Network errors and aborts reject, as fetch does, so opencode's own retry and abort handling
       // applies; every other failure (the plugin's own) becomes an error response.

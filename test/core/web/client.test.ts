@@ -75,6 +75,20 @@ describe("failures", () => {
     expect(r.output).toStartWith(`Kimi URL fetch failed: could not reach 127.0.0.1:${port} (`);
   });
 
+  test("a quota answer's /usages lookup gets the tool call's abort signal (a cancelled call does not wait for it)", async () => {
+    emu.state.injectFault({ path: "/coding/v1/search", status: 429, body: { error: { message: "rate limit", type: "rate_limit_reached_error" } } });
+    const abort = new AbortController();
+    const lookups: (AbortSignal | undefined)[] = [];
+    const c = new WebClient({
+      keeper: { credential: async () => apiKey(), forceRefresh: async () => apiKey() },
+      identity: identity("opencode"),
+      quota: async (_credential, signal) => (lookups.push(signal), undefined),
+    });
+    const r = await c.search({ query: "q", limit: 1, includeContent: false }, { signal: abort.signal });
+    expect(r.ok).toBe(false);
+    expect(lookups).toEqual([abort.signal]);
+  });
+
   test("an already aborted call sends nothing", async () => {
     const before = emu.state.requests.length;
     const abort = new AbortController();

@@ -219,6 +219,21 @@ describe("quota answers", () => {
     expect([byHeader.status, byHeader.retryAfter]).toEqual([429, "170"]);
   });
 
+  test("the /usages lookup gets the request's abort signal: an aborted turn does not wait for it", async () => {
+    const abort = new AbortController();
+    const lookups: (AbortSignal | undefined)[] = [];
+    kimiSays(answer("403 weekly"));
+    const f = createRequestFetch({
+      keeper: { credential: async () => API_KEY, forceRefresh: async () => API_KEY },
+      identity: opencodeIdentity,
+      configuredApiBase: BASE,
+      now: () => NOW,
+      quota: async (_credential, signal) => (lookups.push(signal), undefined),
+    });
+    expect((await f(CHAT, { method: "POST", body: "{}", signal: abort.signal })).status).toBe(403);
+    expect(lookups).toEqual([abort.signal]);
+  });
+
   test("a 403 quota answer while /usages cannot be read: still final, says the reset is unknown", async () => {
     kimiSays(answer("403 weekly"));
     const out = await shown(await plugin({ quota: async () => undefined }).send());
